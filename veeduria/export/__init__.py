@@ -1,0 +1,1 @@
+"""Exports: claims as JSON Lines (the shared spec), FollowTheMoney entities, CSV."""

@@ -1,0 +1,76 @@
+"""Claims in the JSON Lines interchange format (`shared/spec/claims-jsonl.md`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from veeduria.store.models import Claim, ClaimEntity
+
+BATCH = 1000
+
+
+def claim_to_dict(claim: Claim) -> dict[str, Any]:
+    src = claim.source
+    out: dict[str, Any] = {
+        "id": claim.id,
+        "source": {"id": src.id, "title": src.title, "url": src.url, "filename": src.filename,
+                   "published": src.published, "publisher": src.publisher, "language": src.language},
+        "quote": claim.quote,
+        "offsets": [claim.offset_start, claim.offset_end] if claim.offset_start is not None else None,
+        "predicate": claim.predicate,
+        "entities": [{"id": r.entity.id, "name": r.entity.name, "schema": r.entity.schema, "role": r.role}
+                     for r in claim.roles],
+        "amount": ({"value": claim.amount_value, "currency": claim.amount_currency,
+                    "usd": claim.amount_usd, "usd_basis": claim.amount_usd_basis}
+                   if claim.amount_value is not None else None),
+        "share": claim.share,
+        "quantity": ({"value": claim.quantity_value, "unit": claim.quantity_unit}
+                     if claim.quantity_value is not None else None),
+        "date": claim.date,
+        "domain": claim.domain,
+        "sector": claim.sector,
+        "status": claim.status,
+        "method": claim.method,
+        "confidence": claim.confidence,
+        # Extensions beyond the required fields (the spec allows additions).
+        "modality": claim.modality,
+        "qualifier": claim.qualifier,
+        "place": claim.place,
+        "country": claim.country,
+    }
+    return out
+
+
+def iter_claims(session: Session, *, statuses: tuple[str, ...] | None = None,
+                domain: str | None = None, since: str | None = None) -> Iterator[Claim]:
+    """All claims in id order, fetched in batches so millions fit in memory."""
+    last = ""
+    while True:
+        q = (select(Claim).where(Claim.id > last).order_by(Claim.id).limit(BATCH)
+             .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity),
+                      selectinload(Claim.source)))
+        if statuses:
+            q = q.where(Claim.status.in_(statuses))
+        if domain:
+            q = q.where(Claim.domain == domain)
+        if since:
+            q = q.where(Claim.created_at >= since)
+        batch = list(session.scalars(q))
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].id
+        session.expunge_all()
+
+
+def write_claims_jsonl(session: Session, out: IO[str], **filters: Any) -> int:
+    n = 0
+    for claim in iter_claims(session, **filters):
+        out.write(json.dumps(claim_to_dict(claim), ensure_ascii=False) + "\n")
+        n += 1
+    return n

@@ -1,0 +1,1 @@
+"""Presentation: terminal output, reports, the web dashboard and API."""

@@ -1,0 +1,151 @@
+"""Read-side questions over the store: find an entity, its profile, its chain of owners,
+statistics. Shared by the CLI, the API and reports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from veeduria.store.models import Claim, ClaimEntity, Entity, EntityName, Source
+from veeduria.store.search import search
+from veeduria.text import fold
+
+STATE_OWNER_SCHEMATA = {"PublicBody"}
+
+
+def find_entity(session: Session, name: str) -> Entity | None:
+    """By id, then by exact (folded) name or alias, then by full-text search."""
+    ent = session.get(Entity, name)
+    if ent is None:
+        key = fold(name)
+        ent = session.scalar(
+            select(Entity).join(EntityName).where(EntityName.normalized == key)
+            .order_by((EntityName.kind != "name"), Entity.id).limit(1)
+        )
+    if ent is None:
+        hits = search(session, name, kinds=["entity"], limit=1)
+        ent = session.get(Entity, hits[0].ref_id) if hits else None
+    while ent is not None and ent.merged_into:
+        ent = session.get(Entity, ent.merged_into)
+    return ent
+
+
+def entity_claims(session: Session, entity_id: str, *, statuses: tuple[str, ...] = ("accepted",),
+                  limit: int | None = None) -> list[Claim]:
+    q = (select(Claim).join(ClaimEntity).where(ClaimEntity.entity_id == entity_id)
+         .where(Claim.status.in_(statuses)).distinct()
+         .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity),
+                  selectinload(Claim.source))
+         .order_by(Claim.domain, Claim.date_sort, Claim.id))
+    if limit:
+        q = q.limit(limit)
+    return list(session.scalars(q))
+
+
+@dataclass
+class OwnershipLink:
+    owner: Entity
+    owned: Entity
+    claim: Claim
+
+    @property
+    def share(self) -> float | None:
+        return self.claim.share
+
+
+def owners_of(session: Session, entity_id: str, at: str | None = None) -> list[OwnershipLink]:
+    """Accepted `owns` claims whose object is the entity, in force at date `at` (YYYY...):
+    a link dated after `at` is not yet in force."""
+    subj = ClaimEntity.__table__.alias("subj")
+    obj = ClaimEntity.__table__.alias("obj")
+    rows = session.execute(
+        select(Claim, subj.c.entity_id)
+        .join(obj, (obj.c.claim_id == Claim.id) & (obj.c.role == "object"))
+        .join(subj, (subj.c.claim_id == Claim.id) & (subj.c.role == "subject"))
+        .where(obj.c.entity_id == entity_id, Claim.predicate == "owns", Claim.status == "accepted")
+        .options(selectinload(Claim.source))
+    ).all()
+    links = []
+    owned = session.get(Entity, entity_id)
+    for claim, owner_id in rows:
+        if at and claim.date_sort and claim.date_sort[: len(at)] > at:
+            continue
+        owner = session.get(Entity, owner_id)
+        if owner is not None and owned is not None and owner_id != entity_id:
+            links.append(OwnershipLink(owner, owned, claim))
+    # Controlling stake first (unknown share counts as control), then the latest.
+    links.sort(key=lambda link: (-(link.share if link.share is not None else 1.0),
+                                 -(int((link.claim.date_sort or "0000")[:4]))))
+    return links
+
+
+def ownership_chain(session: Session, entity_id: str, at: str | None = None,
+                    max_depth: int = 12) -> list[OwnershipLink]:
+    """The chain of controlling owners from the entity up to its ultimate owner."""
+    chain: list[OwnershipLink] = []
+    seen = {entity_id}
+    current = entity_id
+    for _ in range(max_depth):
+        links = owners_of(session, current, at)
+        if not links:
+            break
+        top = links[0]
+        if top.owner.id in seen:
+            break
+        chain.append(top)
+        seen.add(top.owner.id)
+        current = top.owner.id
+    return chain
+
+
+@dataclass
+class Profile:
+    entity: Entity
+    chain: list[OwnershipLink]
+    claims_by_domain: dict[str, list[Claim]] = field(default_factory=dict)
+    owners: list[OwnershipLink] = field(default_factory=list)
+    subsidiaries: list[tuple[Entity, Claim]] = field(default_factory=list)
+
+
+def subsidiaries_of(session: Session, entity_id: str) -> list[tuple[Entity, Claim]]:
+    subj = ClaimEntity.__table__.alias("subj")
+    obj = ClaimEntity.__table__.alias("obj")
+    rows = session.execute(
+        select(Claim, obj.c.entity_id)
+        .join(subj, (subj.c.claim_id == Claim.id) & (subj.c.role == "subject"))
+        .join(obj, (obj.c.claim_id == Claim.id) & (obj.c.role == "object"))
+        .where(subj.c.entity_id == entity_id, Claim.predicate == "owns", Claim.status == "accepted")
+    ).all()
+    return [(session.get(Entity, eid), c) for c, eid in rows if eid != entity_id]
+
+
+def profile(session: Session, entity: Entity) -> Profile:
+    prof = Profile(entity, ownership_chain(session, entity.id))
+    prof.owners = owners_of(session, entity.id)
+    prof.subsidiaries = subsidiaries_of(session, entity.id)
+    for claim in entity_claims(session, entity.id):
+        prof.claims_by_domain.setdefault(claim.domain, []).append(claim)
+    return prof
+
+
+def stats(session: Session, status: str | None = "accepted") -> dict[str, object]:
+    q = select(Claim.domain, Claim.sector, func.count()).group_by(Claim.domain, Claim.sector)
+    if status:
+        q = q.where(Claim.status == status)
+    by_domain: Counter[str] = Counter()
+    by_sector: Counter[str] = Counter()
+    for domain, sector, n in session.execute(q):
+        by_domain[domain] += n
+        by_sector[sector or "(none)"] += n
+    by_status = dict(session.execute(select(Claim.status, func.count()).group_by(Claim.status)).all())
+    return {
+        "claims": sum(by_domain.values()),
+        "by_status": by_status,
+        "entities": session.scalar(select(func.count()).select_from(Entity)),
+        "sources": session.scalar(select(func.count()).select_from(Source)),
+        "by_domain": dict(by_domain.most_common()),
+        "by_sector": dict(by_sector.most_common()),
+    }

@@ -1,0 +1,1 @@
+"""Sources: reading documents into text plus metadata, and storing them."""

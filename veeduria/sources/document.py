@@ -1,0 +1,82 @@
+"""A document read from a file: text (markup removed) and metadata. Pure data."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from veeduria.text import markdown_to_text, sha256_bytes, slugify
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+
+class DocumentError(ValueError):
+    """A file that cannot be read as a document; the message names the file."""
+
+
+@dataclass
+class Document:
+    text: str
+    content_hash: str
+    filename: str | None = None
+    title: str | None = None
+    author: str | None = None
+    publisher: str | None = None
+    published: str | None = None
+    url: str | None = None
+    language: str | None = None
+    kind: str = "document"
+    pages: list[int] | None = None  # character offset where each page starts (PDF)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source_id(self) -> str:
+        base = slugify(self.title or Path(self.filename or "document").stem, 60)
+        return f"{base}-{self.content_hash[:8]}"
+
+
+_MD_SIGNS = re.compile(r"(\]\([^)]*\)|^#{1,6} |\*\*\S)", re.MULTILINE)
+
+
+def looks_like_markdown(text: str) -> bool:
+    return len(_MD_SIGNS.findall(text)) >= 3
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM), else UTF-16 with BOM, else Windows-1252/Latin-1 when the
+    bytes are plausibly text; binary data is refused."""
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError(f"{name}: binary data, not text")
+    for enc in ("utf-8-sig",):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    controls = sum(1 for ch in text[:10000] if ord(ch) < 32 and ch not in "\r\n\t\f")
+    if controls > max(5, len(text[:10000]) // 100):
+        raise DocumentError(f"{name}: not text in any supported encoding")
+    return text
+
+
+def read_text_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """A .txt or .md file. Markdown markup is removed (also from .txt files that are
+    evidently Markdown) so that quotes and offsets refer to the words a reader sees."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DocumentError(f"{path}: {size} bytes is over the {max_bytes}-byte limit")
+    data = path.read_bytes()
+    if not data.strip():
+        raise DocumentError(f"{path}: empty file")
+    raw = decode_text(data, str(path)).replace("\r\n", "\n").replace("\r", "\n")
+    is_md = path.suffix.lower() in {".md", ".markdown"} or looks_like_markdown(raw)
+    text = markdown_to_text(raw) if is_md else raw
+    return Document(text=text, content_hash=sha256_bytes(data), filename=path.name,
+                    meta={"format": "markdown" if is_md else "text"})

@@ -1,0 +1,82 @@
+"""Text helpers shared by every stage: markup removal, quote location, name normalisation."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*]))")
+_HEADING = re.compile(r"^#{1,6}[ \t]+", re.MULTILINE)
+_ESCAPE = re.compile(r"\\+([\\`*_{}\[\]()#+\-.!$])")
+_TRAILING_BREAK = re.compile(r"[ \t]+\n")
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain text of a Markdown document: link targets, emphasis markers, heading marks and
+    backslash escapes are removed; line structure is kept so offsets stay meaningful."""
+    text = _LINK.sub(r"\1", markdown)
+    text = _ESCAPE.sub(r"\1", text)
+    text = _HEADING.sub("", text)
+    text = _EMPHASIS.sub("", text)
+    text = _TRAILING_BREAK.sub("\n", text)
+    return text
+
+
+def collapse_ws(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _quote_pattern(quote: str) -> re.Pattern[str]:
+    parts = [re.escape(p) for p in collapse_ws(quote).split(" ") if p]
+    return re.compile(r"\s+".join(parts))
+
+
+def find_quote(text: str, quote: str, hint: int | None = None) -> tuple[int, int] | None:
+    """Character offsets of `quote` in `text`, treating any run of whitespace as one space.
+    With several occurrences, the one nearest `hint` wins."""
+    if not quote.strip():
+        return None
+    matches = list(_quote_pattern(quote).finditer(text))
+    if not matches:
+        return None
+    if hint is not None:
+        best = min(matches, key=lambda m: abs(m.start() - hint))
+    else:
+        best = matches[0]
+    return best.start(), best.end()
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, punctuation to spaces: the form names are compared in."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold()
+    text = re.sub(r"[^\w]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def slugify(text: str, max_len: int = 80) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+    return slug[:max_len].rstrip("-") or "x"
+
+
+DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def parse_partial_date(value: str) -> tuple[str, str, str]:
+    """Validate a YYYY, YYYY-MM or YYYY-MM-DD date; return (date, precision, sortable)."""
+    import datetime as dt
+
+    m = DATE_RE.match(value.strip())
+    if not m:
+        raise ValueError(f"bad date {value!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = m.groups()
+    dt.date(int(year), int(month or 1), int(day or 1))  # raises on 2024-13 or 2024-02-30
+    precision = "day" if day else "month" if month else "year"
+    return value.strip(), precision, f"{year}-{month or '01'}-{day or '01'}"
