@@ -77,6 +77,9 @@ def parse_partial_date(value: str) -> tuple[str, str, str]:
     if not m:
         raise ValueError(f"bad date {value!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = m.groups()
-    dt.date(int(year), int(month or 1), int(day or 1))  # raises on 2024-13 or 2024-02-30
+    try:
+        dt.date(int(year), int(month or 1), int(day or 1))
+    except ValueError as exc:  # 2024-13, 2023-02-29
+        raise ValueError(f"bad date {value!r}: {exc}") from None
     precision = "day" if day else "month" if month else "year"
     return value.strip(), precision, f"{year}-{month or '01'}-{day or '01'}"
