@@ -139,3 +139,17 @@ def test_quote_missing_from_stored_text_fails_the_load(store, mini_case):
 def test_read_case_unknown_folder():
     with pytest.raises(FileNotFoundError, match="no case"):
         read_case("/nonexistent/case")
+
+
+def test_ingest_before_load_is_adopted_by_the_curated_source(store, mini_case):
+    report = DATA / "mini_report.md"
+    _break(mini_case, "sources.yaml", lambda d: d[0].update(sha256=sha256_bytes(report.read_bytes())))
+    with store.session() as s:
+        early = store_document(s, read_text_file(report), "test")
+    assert early.source_id != "mini-report"
+    load_case(store, mini_case)
+    with store.reader() as s:
+        assert s.get(Source, early.source_id) is None
+        src = s.get(Source, "mini-report")
+        claim = s.get(Claim, "mini-operates")
+        assert src.text and src.text[claim.offset_start:claim.offset_end] == claim.quote

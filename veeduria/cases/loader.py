@@ -199,6 +199,26 @@ def read_case(case: str | Path) -> CaseData:
     return data
 
 
+def _adopt_ingested_twin(session, src: Source, actor: str) -> None:
+    """The document was ingested before its case was loaded, under an id of its own: move its
+    text and its claims to the curated source and drop the twin."""
+    twin = session.scalar(select(Source).where(Source.content_hash == src.content_hash,
+                                               Source.id != src.id, Source.text.is_not(None)))
+    if twin is None:
+        return
+    src.text, src.text_length = twin.text, twin.text_length
+    src.filename = src.filename or twin.filename
+    src.meta = src.meta or twin.meta
+    moved = list(session.scalars(select(Claim).where(Claim.source_id == twin.id)))
+    for claim in moved:
+        claim.source_id = src.id
+    session.flush()
+    audit(session, actor, "merge", "source", twin.id, {"into": src.id, "claims": len(moved)})
+    unindex(session, "source", [twin.id])
+    session.delete(twin)
+    session.flush()
+
+
 def load_case(store: Store, case: str | Path, *, actor: str = "loader", force: bool = False) -> LoadResult:
     """Load (or update) a case. Loading the same files again changes nothing."""
     data = read_case(case)
@@ -214,10 +234,11 @@ def load_case(store: Store, case: str | Path, *, actor: str = "loader", force: b
             values["published"] = str(values["published"]) if values["published"] else None
             values.update(id=raw["id"], case_id=data.id, content_hash=raw.get("sha256"))
             values["kind"] = values["kind"] or "document"
-            src = session.get(Source, raw["id"])
             # A re-load keeps text attached by ingest; case files never carry text.
-            upsert_source(session, values, actor)
-            texts[raw["id"]] = src.text if src is not None else None
+            src, _ = upsert_source(session, values, actor)
+            if src.text is None and values["content_hash"]:
+                _adopt_ingested_twin(session, src, actor)
+            texts[raw["id"]] = src.text
         for rec in data.entities:
             upsert_entity(session, rec, actor, case_id=data.id)
         session.flush()

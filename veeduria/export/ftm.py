@@ -78,7 +78,10 @@ def claim_proxy(claim: Claim) -> EntityProxy:
         if claim.place:
             proxy.add("location", claim.place)
     proxy.id = _id("claim", claim.id)
-    proxy.add("role", label("predicate", claim.predicate))
+    if proxy.schema.get("role"):
+        proxy.add("role", label("predicate", claim.predicate))
+    else:
+        proxy.add("keywords", claim.predicate)
     proxy.add("proof", _id("src", claim.source_id))
     proxy.add("summary", claim.quote)
     if claim.date:
