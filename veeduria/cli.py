@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "veeduria.resolve.commands",
     "veeduria.screen.commands",
     "veeduria.present.commands",
+    "veeduria.present.report.commands",
     "veeduria.scale.commands",
 )
 

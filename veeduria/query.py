@@ -35,8 +35,11 @@ def find_entity(session: Session, name: str) -> Entity | None:
 
 def entity_claims(session: Session, entity_id: str, *, statuses: tuple[str, ...] = ("accepted",),
                   limit: int | None = None) -> list[Claim]:
-    q = (select(Claim).join(ClaimEntity).where(ClaimEntity.entity_id == entity_id)
-         .where(Claim.status.in_(statuses)).distinct()
+    # IN (subquery) rather than JOIN + DISTINCT: PostgreSQL cannot DISTINCT over JSON
+    # columns, and the semi-join lets both databases stop early under a LIMIT.
+    q = (select(Claim)
+         .where(Claim.id.in_(select(ClaimEntity.claim_id).where(ClaimEntity.entity_id == entity_id)))
+         .where(Claim.status.in_(statuses))
          .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity),
                   selectinload(Claim.source))
          .order_by(Claim.domain, Claim.date_sort, Claim.id))
@@ -56,29 +59,67 @@ class OwnershipLink:
         return self.claim.share
 
 
+OWNERSHIP_PREDICATES = ("owns", "acquired")
+CONTROL = 0.5
+
+
+def _in_force(claim: Claim, at: str | None) -> bool:
+    return not (at and claim.date_sort and claim.date_sort[: len(at)] > at)
+
+
+def _links(session: Session, entity_id: str, predicates: tuple[str, ...], owner_role: str,
+           owned_role: str) -> list[tuple[Claim, str]]:
+    owner = ClaimEntity.__table__.alias("owner")
+    owned = ClaimEntity.__table__.alias("owned")
+    return list(session.execute(
+        select(Claim, owner.c.entity_id)
+        .join(owned, (owned.c.claim_id == Claim.id) & (owned.c.role == owned_role))
+        .join(owner, (owner.c.claim_id == Claim.id) & (owner.c.role == owner_role))
+        .where(owned.c.entity_id == entity_id, Claim.predicate.in_(predicates),
+               Claim.status == "accepted")
+        .options(selectinload(Claim.source), selectinload(Claim.roles))
+    ).all())
+
+
 def owners_of(session: Session, entity_id: str, at: str | None = None) -> list[OwnershipLink]:
-    """Accepted `owns` claims whose object is the entity, in force at date `at` (YYYY...):
-    a link dated after `at` is not yet in force."""
-    subj = ClaimEntity.__table__.alias("subj")
-    obj = ClaimEntity.__table__.alias("obj")
-    rows = session.execute(
-        select(Claim, subj.c.entity_id)
-        .join(obj, (obj.c.claim_id == Claim.id) & (obj.c.role == "object"))
-        .join(subj, (subj.c.claim_id == Claim.id) & (subj.c.role == "subject"))
-        .where(obj.c.entity_id == entity_id, Claim.predicate == "owns", Claim.status == "accepted")
-        .options(selectinload(Claim.source))
-    ).all()
-    links = []
+    """Accepted `owns` and `acquired` claims whose object is the entity, in force at date `at`
+    (YYYY...): a link dated after `at` is not yet in force, and a controlling acquisition
+    ends the links dated before it (as does naming their owner as the seller). Where no
+    ownership is recorded, `state_supervised_by` links stand in (the supervisor as owner)."""
     owned = session.get(Entity, entity_id)
+    if owned is None:
+        return []
+    rows = [(c, o) for c, o in _links(session, entity_id, OWNERSHIP_PREDICATES, "subject", "object")
+            if _in_force(c, at)]
+    if not rows:
+        rows = [(c, o) for c, o in _links(session, entity_id, ("state_supervised_by",), "object",
+                                          "subject") if _in_force(c, at)]
+    acquisitions = [c for c, _ in rows if c.predicate == "acquired"
+                    and (c.share is None or c.share >= CONTROL)]
+    latest = max((c.date_sort or "" for c in acquisitions), default="")
+    sellers = {(r.entity_id, c.date_sort or "") for c in acquisitions for r in c.roles
+               if r.role == "counterparty"}
+    links = []
     for claim, owner_id in rows:
-        if at and claim.date_sort and claim.date_sort[: len(at)] > at:
-            continue
+        when = claim.date_sort or ""
+        if claim.predicate != "acquired" and latest and when < latest:
+            continue  # superseded by a later controlling acquisition
+        if any(s == owner_id and when <= d for s, d in sellers):
+            continue  # sold
         owner = session.get(Entity, owner_id)
-        if owner is not None and owned is not None and owner_id != entity_id:
+        while owner is not None and owner.merged_into:
+            owner = session.get(Entity, owner.merged_into)
+        if owner is not None and owner.id != entity_id:
             links.append(OwnershipLink(owner, owned, claim))
     # Controlling stake first (unknown share counts as control), then the latest.
+    # An owner that is itself owned by another of the owners is the immediate parent: it
+    # comes first among equal stakes (CSGI before CSG when both are said to own Pluz).
+    owner_ids = {link.owner.id for link in links}
+    intermediate = {link.owner.id for link in links if len(owner_ids) > 1 and owner_ids & {
+        o for _, o in _links(session, link.owner.id, OWNERSHIP_PREDICATES, "subject", "object")}}
+    links.sort(key=lambda link: link.claim.date_sort or "", reverse=True)
     links.sort(key=lambda link: (-(link.share if link.share is not None else 1.0),
-                                 -(int((link.claim.date_sort or "0000")[:4]))))
+                                 link.owner.id not in intermediate))
     return links
 
 

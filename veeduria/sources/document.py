@@ -48,6 +48,9 @@ def decode_text(data: bytes, name: str) -> str:
     """UTF-8 (with or without BOM), else UTF-16 with BOM, else Windows-1252/Latin-1 when the
     bytes are plausibly text; binary data is refused."""
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        utf16 = _bomless_utf16(data)
+        if utf16 is not None:
+            return utf16
         raise DocumentError(f"{name}: binary data, not text")
     for enc in ("utf-8-sig",):
         try:
@@ -63,6 +66,32 @@ def decode_text(data: bytes, name: str) -> str:
     controls = sum(1 for ch in text[:10000] if ord(ch) < 32 and ch not in "\r\n\t\f")
     if controls > max(5, len(text[:10000]) // 100):
         raise DocumentError(f"{name}: not text in any supported encoding")
+    return text
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: text in Latin script has a zero in every other
+    byte. Anything else with zeros is binary."""
+    head = data[:4096]
+    if len(head) < 4 or len(data) % 2:
+        return None
+    even_zeros = head[0::2].count(0) / (len(head) / 2)
+    odd_zeros = head[1::2].count(0) / (len(head) / 2)
+    encoding = "utf-16-le" if odd_zeros > 0.3 and even_zeros < 0.05 else (
+        "utf-16-be" if even_zeros > 0.3 and odd_zeros < 0.05 else None)
+    if encoding is None:
+        return None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    sample = text[:2000]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f")
+    # Real prose has spaces and mostly ASCII letters; a repeated binary pattern does not.
+    spaces = sum(1 for ch in sample if ch.isspace())
+    ascii_share = sum(1 for ch in sample if ch.isascii()) / max(1, len(sample))
+    if controls > 2 or spaces < len(sample) / 50 or ascii_share < 0.5:
+        return None
     return text
 
 

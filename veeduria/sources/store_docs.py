@@ -22,10 +22,22 @@ class StoredDocument:
     missing_quotes: list[tuple[str, str]] = field(default_factory=list)  # (claim id, quote)
 
 
-def store_document(session: Session, doc: Document, actor: str) -> StoredDocument:
+class UnknownSourceError(LookupError):
+    """`--source ID` named a source that is not in the store."""
+
+
+def store_document(session: Session, doc: Document, actor: str,
+                   source_id: str | None = None) -> StoredDocument:
     """Insert the document, or attach its text to the source already known by its content
-    hash (e.g. a curated source); then locate the quotes of every claim citing it."""
-    existing = session.scalar(select(Source).where(Source.content_hash == doc.content_hash))
+    hash (e.g. a curated source) or named by `source_id`; then locate the quotes of every
+    claim citing it."""
+    if source_id is not None:
+        existing = session.get(Source, source_id)
+        if existing is None:
+            raise UnknownSourceError(f"no source with id {source_id!r}")
+    else:
+        existing = session.scalar(select(Source).where(Source.content_hash == doc.content_hash)
+                                  .order_by(Source.created_at).limit(1))
     given = {"title": doc.title, "author": doc.author, "publisher": doc.publisher,
              "published": doc.published, "url": doc.url, "language": doc.language}
     if existing is not None:
@@ -35,6 +47,8 @@ def store_document(session: Session, doc: Document, actor: str) -> StoredDocumen
         values.update({k: v for k, v in given.items() if v and not getattr(existing, k)})
         if existing.meta is None and doc.meta:
             values["meta"] = doc.meta
+        if not existing.content_hash:
+            values["content_hash"] = doc.content_hash
     else:
         values = {"id": doc.source_id, "kind": doc.kind, "filename": doc.filename,
                   "content_hash": doc.content_hash, "text": doc.text, "text_length": len(doc.text),

@@ -41,7 +41,9 @@ def index_entities(session: Session, ids: Iterable[str]) -> None:
                     _body(names, ent.description, ent.sector, ent.country, ent.schema))
 
 
-def index_claims(session: Session, ids: Iterable[str]) -> None:
+def index_claims(session: Session, ids: Iterable[str], *, new: bool = False) -> None:
+    """`new=True`: the claims were just created and have no search entry yet (skips a
+    look-up per claim when ingesting many)."""
     ids = list(ids)
     for i in range(0, len(ids), 500):
         rows = session.scalars(
@@ -50,9 +52,12 @@ def index_claims(session: Session, ids: Iterable[str]) -> None:
         )
         for claim in rows:
             names = " ".join(r.entity.name for r in claim.roles)
-            _upsert(session, "claim", claim.id, claim.quote[:200],
-                    _body(claim.quote, names, label("predicate", claim.predicate),
-                          claim.qualifier, claim.place, claim.note, claim.domain, claim.sector))
+            body = _body(claim.quote, names, label("predicate", claim.predicate),
+                         claim.qualifier, claim.place, claim.note, claim.domain, claim.sector)
+            if new:
+                session.add(SearchDoc(kind="claim", ref_id=claim.id, title=claim.quote[:200], body=body))
+            else:
+                _upsert(session, "claim", claim.id, claim.quote[:200], body)
 
 
 def index_sources(session: Session, ids: Iterable[str]) -> None:

@@ -1,0 +1,114 @@
+"""Extraction and ingest throughput, one core.
+
+    .venv/bin/python benchmarks/bench_extract.py [--words 1000000] [--docs 100]
+
+Prints: extraction words/s on the seed report repeated to ~N words; end-to-end ingest of
+text documents into a fresh SQLite store (words/s); spaCy en_core_web_sm on the same text
+when it is importable (it is not a dependency: "not installed" otherwise)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = Path(os.environ.get("VEEDURIA_SHARED", ROOT.parent / "shared")) / "seeds" / "000_1ce2c6198646e70e.txt"
+
+
+def peru_gazetteer():  # noqa: ANN201
+    from veeduria.cases.loader import read_case
+    from veeduria.extract import EntityInfo, Gazetteer
+
+    gz = Gazetteer()
+    for e in read_case("pe_prc").entities:
+        gz.add_entity(EntityInfo(e.id, e.name, e.schema, e.sector, e.country, e.foreign),
+                      [n for n, _ in e.aliases])
+    return gz
+
+
+def bench_extract(text: str, words: int) -> float:
+    from veeduria.extract import extract
+
+    gz = peru_gazetteer()
+    reps = max(1, words // len(text.split()))
+    big = "\n\n".join([text] * reps)
+    n_words = len(big.split())
+    extract(text, {"source_id": "warm", "published": "2025-09"}, gz)  # compile regexes once
+    start = time.perf_counter()
+    result = extract(big, {"source_id": "bench", "published": "2025-09", "language": "en"}, gz)
+    elapsed = time.perf_counter() - start
+    print(f"extraction: {n_words:,} words in {elapsed:.2f} s = {n_words / elapsed:,.0f} words/s "
+          f"({len(result.claims):,} candidate claims, {len(result.mentions):,} entity mentions)")
+    return n_words / elapsed
+
+
+def bench_ingest(text: str, docs: int) -> float:
+    from veeduria.cases.loader import load_case
+    from veeduria.sources.pipeline import Ingestor
+    from veeduria.store import open_store
+
+    paragraphs = [p for p in text.split("\n\n") if len(p.split()) > 20]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "docs"
+        folder.mkdir()
+        for i in range(docs):
+            # Each document: a different slice of paragraphs, so every file is new.
+            body = "\n\n".join(paragraphs[(i + k) % len(paragraphs)] for k in range(12))
+            (folder / f"doc{i:04d}.txt").write_text(f"Document {i}\n\n{body}\n", encoding="utf-8")
+        store = open_store(str(Path(tmp) / "bench.db"))
+        load_case(store, "pe_prc")
+        ingestor = Ingestor(store, actor="bench")
+        files = sorted(folder.iterdir())
+        start = time.perf_counter()
+        words = claims = 0
+        for path in files:
+            res = ingestor.ingest_path(path, {"published": "2025-09", "language": "en"})
+            assert res.ok, res.errors
+            words += res.words
+            claims += res.claims
+        elapsed = time.perf_counter() - start
+        store.dispose()
+    print(f"ingest (text, SQLite, extraction on): {len(files)} documents, {words:,} words in "
+          f"{elapsed:.2f} s = {words / elapsed:,.0f} words/s ({claims:,} candidate claims stored)")
+    return words / elapsed
+
+
+def bench_spacy(text: str, words: int) -> None:
+    try:
+        import spacy
+
+        nlp = spacy.load("en_core_web_sm")
+    except (ImportError, OSError):
+        print("spaCy en_core_web_sm: not installed (not a dependency; no downloads at run time)")
+        return
+    sample = "\n\n".join([text] * max(1, min(words, 100_000) // len(text.split())))
+    n_words = len(sample.split())
+    start = time.perf_counter()
+    nlp.max_length = len(sample) + 1
+    doc = nlp(sample)
+    elapsed = time.perf_counter() - start
+    print(f"spaCy en_core_web_sm: {n_words:,} words in {elapsed:.2f} s = {n_words / elapsed:,.0f} words/s "
+          f"({len(doc.ents):,} entities)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--words", type=int, default=1_000_000)
+    parser.add_argument("--docs", type=int, default=100)
+    args = parser.parse_args()
+    if not SEED.is_file():
+        sys.exit(f"seed report not found at {SEED}; set $VEEDURIA_SHARED")
+    from veeduria.text import markdown_to_text
+
+    text = markdown_to_text(SEED.read_text(encoding="utf-8"))
+    bench_extract(text, args.words)
+    bench_ingest(text, args.docs)
+    bench_spacy(text, args.words)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Time to build and render the Peru briefing.
+
+    .venv/bin/python benchmarks/bench_report.py [--db PATH] [--no-pdf]
+
+Loads the Peru case and the seed report into a fresh SQLite store (or uses --db), then
+times build_report, HTML, Markdown and PDF rendering in English and Spanish and prints
+the seconds, sizes and page counts."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from veeduria.present.report import build_report, render_html, render_markdown, render_pdf
+from veeduria.store import open_store
+
+SEED = Path(os.environ.get("VEEDURIA_SHARED", Path(__file__).resolve().parents[2] / "shared")) \
+    / "seeds" / "000_1ce2c6198646e70e.txt"
+
+
+def fresh_store(folder: Path):  # noqa: ANN201
+    from veeduria.cases.loader import load_case
+    from veeduria.sources.document import read_text_file
+    from veeduria.sources.store_docs import store_document
+
+    store = open_store(str(folder / "bench.db"))
+    load_case(store, "pe_prc")
+    if SEED.is_file():
+        with store.session() as s:
+            store_document(s, read_text_file(SEED), "bench")
+    return store
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db")
+    ap.add_argument("--no-pdf", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(args.db) if args.db else fresh_store(Path(tmp))
+        for lang in ("en", "es"):
+            t0 = time.perf_counter()
+            with store.reader() as session:
+                rep = build_report(session, lang=lang)
+            t1 = time.perf_counter()
+            html = render_html(rep)
+            t2 = time.perf_counter()
+            md = render_markdown(rep)
+            md_kib = len(md) / 1024
+            t3 = time.perf_counter()
+            line = (f"{lang}: {rep.counts['claims']} claims, {len(rep.notes)} notes | build {t1 - t0:.2f}s"
+                    f" | html {t2 - t1:.2f}s ({len(html) / 1024:.0f} KiB) | md {t3 - t2:.2f}s ({md_kib:.0f} KiB)")
+            if not args.no_pdf:
+                pdf = render_pdf(html)
+                t4 = time.perf_counter()
+                from pypdf import PdfReader
+
+                pages = len(PdfReader(io.BytesIO(pdf)).pages)
+                line += f" | pdf {t4 - t3:.2f}s ({pages} pages, {len(pdf) / 1024:.0f} KiB)"
+            print(line)
+        store.dispose()
+
+
+if __name__ == "__main__":
+    main()

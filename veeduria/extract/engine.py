@@ -1,0 +1,453 @@
+"""From a document's text and metadata to candidate claims: pure functions, no database.
+
+One pass per finder over the whole text (gazetteer, new names, figures, dates, relation
+triggers, sector and modality cues); the hits are then grouped by sentence and each
+relation trigger (or, failing one, each figure) with entities becomes a candidate."""
+
+from __future__ import annotations
+
+import bisect
+import gc
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from veeduria.extract.dates import DateMention, find_dates, parse_published
+from veeduria.extract.figures import Figure, find_figures
+from veeduria.extract.fx import money
+from veeduria.extract.gazetteer import EntityInfo, Gazetteer, Mention
+from veeduria.extract.lexicon import Lexicon, Relation, lexicon
+from veeduria.extract.names import NewName, new_mentions
+from veeduria.extract.scan import tokens
+from veeduria.extract.sentences import sentence_spans
+from veeduria.model import ClaimRecord, EntityRecord, Quantity
+from veeduria.vocab import predicates
+
+METHOD = "extract:rules-v1"
+MAX_QUOTE = ClaimRecord.MAX_QUOTE
+PLACE_SCHEMATA = {"Address", "Territory"}
+# Figures with no relation word: what they most likely state.
+FALLBACK = {"share": "market_share", "money": "stated_figure", "quantity": "has_capacity"}
+_FALLBACK_RELATION = {k: Relation(v, "economy") for k, v in FALLBACK.items()}
+_PARTITIVE = {"de", "of", "in", "en"}
+# Between two coordinated actors: "and the Bolivian Minister of Defense", "y el embajador".
+_LINKED = re.compile(r"(?<!\w)(?:worth|valued\s+at|totall?ing|amounting\s+to|valorizad[oa]\s+en|por\s+un\s+monto\s+de)\s+$",
+                     re.IGNORECASE)
+_LOCATIVE = re.compile(r"(?<!\w)(?:to|in|at|from|en|a|desde|hacia)\s+(?:the\s+)?$", re.IGNORECASE)
+_COORDINATED = re.compile(r"\)?(?:[ \t]*\([^()]{1,15}\))?[ \t]*,?[ \t]+(?:and|y|e|&)[ \t]+(?:(?:the|la|el|los|las)[ \t]+)?"
+                          r"(?:(?:[A-ZÁÉÍÓÚÑ][\w'’.-]*|of|to|de|del|for)[ \t]+){0,8}")
+_STOP_MANY = re.compile(r"Others\s+Attending|Also\s+attending", re.IGNORECASE)
+_AGENT = {"by", "por"}
+_SHARE_BEFORE = re.compile(r"(?:%|percent|por\s+ciento|stake|participaci[óo]n|acciones|shares)\s+(?:de|of|in|en)\s+(?:la\s+|el\s+|the\s+)?$",
+                           re.IGNORECASE)
+
+
+@dataclass
+class DocMeta:
+    source_id: str
+    published: str | None = None  # YYYY[-MM[-DD]]
+    language: str | None = None
+    country: str | None = None
+    case_id: str | None = None
+    pages: list[int] | None = None  # offsets where PDF pages start
+
+    @classmethod
+    def from_dict(cls, meta: dict[str, Any]) -> DocMeta:
+        return cls(**{k: meta.get(k) for k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Extraction:
+    claims: list[ClaimRecord] = field(default_factory=list)
+    new_entities: list[EntityRecord] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    words: int = 0
+
+
+@dataclass
+class _Trigger:
+    start: int
+    end: int
+    relation: Relation
+    text: str
+
+
+def _bucket(starts: list[int], items: Iterable[Any]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {}
+    for item in items:
+        i = bisect.bisect_right(starts, item.start) - 1
+        if i >= 0:
+            out.setdefault(i, []).append(item)
+    return out
+
+
+def extract(text: str, meta: DocMeta | dict[str, Any], gazetteer: Gazetteer) -> Extraction:
+    """Candidate claims found in `text`. Deterministic: the same input gives the same claims
+    (and claim fingerprints) on every run and every worker."""
+    if isinstance(meta, dict):
+        meta = DocMeta.from_dict(meta)
+    # Many small short-lived objects and no reference cycles: the cyclic collector only
+    # costs time here (about a fifth on long texts).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _extract(text, meta, gazetteer)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
+    lex = lexicon()
+    toks = tokens(text)
+    known = gazetteer.find(text)
+    fresh, new_names, covered = new_mentions(text, gazetteer, known, toks)
+    if covered:
+        gone = {id(m) for m in covered}
+        known = [m for m in known if id(m) not in gone]
+    mentions = sorted(known + fresh, key=lambda m: m.start)
+    figures = find_figures(text, toks)
+    dates = find_dates(text, meta.published, toks)
+    triggers = [_Trigger(m.start(), m.end(), lex.relations[int(m.lastgroup[1:])], m.group())
+                for m in lex.triggers.scan(text, toks) if m.lastgroup]
+    sectors = [(m.start(), lex.sector_names[int(m.lastgroup[1:])])
+               for m in lex.sector_scanner.scan(text, toks) if m.lastgroup]
+    modalities = [(m.start(), lex.modality_names[int(m.lastgroup[1:])])
+                  for m in lex.modality_scanner.scan(text, toks) if m.lastgroup]
+
+    spans = sentence_spans(text)
+    starts = [s for s, _ in spans]
+    by_mention = _bucket(starts, mentions)
+    by_figure = _bucket(starts, figures)
+    by_date = _bucket(starts, dates)
+    by_trigger = _bucket(starts, triggers)
+    by_sector = _bucket(starts, (_At(p, v) for p, v in sectors))
+    by_modality = _bucket(starts, (_At(p, v) for p, v in modalities))
+
+    entities = dict(gazetteer.entities)
+    for n in new_names:
+        entities[n.entity_id] = EntityInfo(n.entity_id, n.name, n.schema)
+    builder = _Builder(text, meta, entities, lex)
+    result = Extraction(mentions=mentions, words=_count_words(text))
+    for i, sent_mentions in by_mention.items():
+        sent_figs = [f for f in by_figure.get(i, []) if not _inside_any(f, sent_mentions)]
+        sent_trigs = [t for t in by_trigger.get(i, []) if not _trigger_in_name(t, sent_mentions)]
+        if any(t.relation.weak for t in sent_trigs) and not all(t.relation.weak for t in sent_trigs):
+            sent_trigs = [t for t in sent_trigs if not t.relation.weak]
+        if not sent_figs and not sent_trigs:
+            continue
+        result.claims.extend(builder.sentence(
+            spans[i], sent_mentions, sent_figs, sent_trigs, by_date.get(i, []),
+            by_sector.get(i, []), by_modality.get(i, [])))
+    used = {eid for c in result.claims for eid, _ in c.entities}
+    result.new_entities = [_entity_record(n, meta) for n in new_names if n.entity_id in used]
+    return result
+
+
+@dataclass(frozen=True)
+class _At:
+    start: int
+    value: str
+
+
+def _count_words(text: str) -> int:
+    return len(text.split())
+
+
+def _inside_any(fig: Figure, mentions: list[Mention]) -> bool:
+    return any(m.start <= fig.start and fig.end <= m.end for m in mentions)
+
+
+def _trigger_in_name(trig: _Trigger, mentions: list[Mention]) -> bool:
+    # "Confucius Institute at Ricardo Palma University" is a name, not a relation word,
+    # unless the trigger is the name's own modifier ("COSCO-controlled").
+    return any(m.start <= trig.start and trig.end <= m.end for m in mentions)
+
+
+def _entity_record(n: NewName, meta: DocMeta) -> EntityRecord:
+    return EntityRecord(
+        id=n.entity_id, schema=n.schema, name=n.name,
+        aliases=[(n.acronym, None)] if n.acronym else [],
+        meta={"candidate": True, "method": METHOD, "found_in": meta.source_id},
+    )
+
+
+class _Builder:
+    def __init__(self, text: str, meta: DocMeta, entities: dict[str, EntityInfo], lex: Lexicon) -> None:
+        self.text = text
+        self.meta = meta
+        self.entities = entities
+        self.lex = lex
+        self.pub = parse_published(meta.published)
+        self.preds = predicates()
+
+    # -- one sentence -------------------------------------------------------------------
+    def sentence(self, span: tuple[int, int], mentions: list[Mention], figures: list[Figure],
+                 triggers: list[_Trigger], dates: list[DateMention], sectors: list[_At],
+                 modalities: list[_At]) -> list[ClaimRecord]:
+        dates = [d for d in dates if not any(f.start <= d.start < f.end for f in figures)]
+        claims: list[ClaimRecord] = []
+        groups: dict[int, list[Figure]] = {i: [] for i in range(len(triggers))}
+        orphans: list[Figure] = []
+        for fig in figures:
+            if not triggers:
+                orphans.append(fig)
+                continue
+            i = min(range(len(triggers)), key=lambda k: _distance(triggers[k], fig))
+            if _LINKED.search(self.text, max(0, fig.start - 16), fig.start):
+                # "a loan agreement worth $2.1 million for the purchase of": the figure
+                # belongs to what comes before "worth", not to the nearest word after it.
+                earlier = [k for k in range(len(triggers)) if triggers[k].end <= fig.start]
+                if earlier:
+                    i = max(earlier, key=lambda k: triggers[k].end)
+            groups[i].append(fig)
+        for i, trig in enumerate(triggers):
+            rel = trig.relation
+            figs = groups[i]
+            if rel.predicate == "trade_flow" and any(f.kind == "share" for f in figs):
+                rel = Relation("market_share", rel.domain, preps=rel.preps)
+            claims.extend(self._claims_for(span, trig.start, trig.end, trig.text, rel, figs, mentions,
+                                           dates, sectors, modalities, real_trigger=True))
+        for fig in orphans:
+            rel = _FALLBACK_RELATION[fig.kind]
+            claims.extend(self._claims_for(span, fig.start, fig.end, None, rel, [fig], mentions,
+                                           dates, sectors, modalities, real_trigger=False))
+        # Two words for one relation ("firmó un memorándum") make one claim.
+        unique: dict[tuple[Any, ...], ClaimRecord] = {}
+        for c in claims:
+            key = (c.predicate, tuple(sorted(c.entities)), c.amount and c.amount.value, c.share,
+                   c.quantity and c.quantity.value, c.date)
+            unique.setdefault(key, c)
+        return list(unique.values())
+
+    def _claims_for(self, span: tuple[int, int], t_start: int, t_end: int, t_text: str | None,
+                    rel: Relation, figs: list[Figure], mentions: list[Mention],
+                    dates: list[DateMention], sectors: list[_At], modalities: list[_At],
+                    real_trigger: bool) -> list[ClaimRecord]:
+        roles = self._roles(rel, t_start, t_end, mentions)
+        if not roles:
+            return []
+        by_kind: dict[str, list[Figure]] = {"money": [], "share": [], "quantity": []}
+        for f in figs:
+            by_kind[f.kind].append(f)
+        n = max(1, *(len(v) for v in by_kind.values()))
+        out = []
+        for k in range(n):
+            chosen = [v[k] for v in by_kind.values() if k < len(v)]
+            rec = self._record(span, t_start, t_end, t_text, rel, roles, chosen, dates, sectors,
+                               modalities, real_trigger)
+            if rec is not None:
+                out.append(rec)
+        return out
+
+    def _roles(self, rel: Relation, t_start: int, t_end: int,
+               mentions: list[Mention]) -> list[tuple[Mention, str]]:
+        allowed = self.preds.get(rel.predicate, {}).get("roles", [])
+        text = self.text
+        before = [m for m in mentions if m.start < t_start or (m.start <= t_start and m.end > t_start)]
+        after = [m for m in mentions if m.start >= t_end and m.start - t_end <= 160]
+        chosen: list[tuple[Mention, str]] = []
+        taken: set[str] = set()
+
+        def add(m: Mention, role: str) -> None:
+            if m.entity_id in taken:
+                return
+            info = self.entities.get(m.entity_id)
+            if info is not None and info.schema in PLACE_SCHEMATA:
+                role = "location"
+            if role not in allowed:
+                return
+            taken.add(m.entity_id)
+            chosen.append((m, role))
+
+        # A participle clause (", granting the latter 30 million RMB") has the sentence's
+        # subject: the first actor of the sentence; the nearest one is then the object.
+        actors = [m for m in before if not self._is_place(m) and not _LOCATIVE.search(text, max(0, m.start - 8), m.start)]
+        if (actors and len(actors) > 1 and text[max(0, t_start - 2):t_start] == ", "
+                and text[t_start:t_end].lower().endswith("ing")):
+            add(actors[0], rel.before)
+            add(actors[-1], rel.after)
+            before = []
+        # Nearest actor before the trigger; possessive modifiers ("China's Zijin"), places
+        # and names after "to"/"in" ("travelled to Peru, Lima and met") give way to a
+        # closer or more specific actor.
+        for m in reversed(before):
+            if _LOCATIVE.search(text, max(0, m.start - 8), m.start) and any(o is not m for o in actors):
+                continue
+            nxt = text[m.end:m.end + 3]
+            if nxt.startswith(("'s", "’s")) and any(o.start - m.end <= 4 and o.start > m.end for o in before):
+                continue
+            if self._is_place(m) and any(not self._is_place(o) for o in before if o is not m):
+                continue
+            add(m, rel.before)
+            # Coordinated actors share the role: "the Chinese Government and the Government
+            # of Bolivia signed", "Ambassador Liang Yu and the Minister of Defense X signed".
+            k = before.index(m)
+            while k > 0:
+                prev, cur = before[k - 1], before[k]
+                gap = _COORDINATED.match(text, prev.end, cur.start)
+                if prev.entity_id == cur.entity_id and cur.start - prev.end <= 2:
+                    k -= 1  # "the People's Liberation Army (PLA)": the same actor
+                    continue
+                if gap is None or gap.end() != cur.start:
+                    break
+                k -= 1
+                if not self._is_place(prev):
+                    add(prev, rel.before)
+            break
+        first_after = True
+        last_after: Mention | None = None
+        for m in after:
+            prep = text[max(t_end, m.start - 12):m.start].split()
+            word = prep[-1].lower() if prep else ""
+            if word in _AGENT and word not in rel.preps and "subject" in allowed:
+                # Passive voice: "work on a road ... by China Rail", "adquirida por X".
+                for k, (prev, prev_role) in enumerate(chosen):
+                    if prev_role == "subject":
+                        chosen[k] = (prev, rel.after if rel.after in allowed else prev_role)
+                add(m, "subject")
+            elif word in rel.preps:
+                role = rel.preps[word]
+                # "83,15% de Y" / "a 40% stake of Y": Y is what the share is of.
+                if word in _PARTITIVE and _SHARE_BEFORE.search(text, max(t_end, m.start - 40), m.start):
+                    role = rel.after
+                add(m, role)
+            elif first_after or rel.many_after and not _STOP_MANY.search(text, t_end, m.start):
+                add(m, rel.after)
+                first_after = False
+            elif last_after is not None and (c := _COORDINATED.match(text, last_after.end, m.start)) and c.end() == m.start:
+                # "between the Ministry of Defense of Peru and the Ministry of ... of China"
+                role = next((r for x, r in chosen if x is last_after), None)
+                if role is not None:
+                    add(m, role)
+            last_after = m if any(x is m for x, _ in chosen) else last_after
+        if chosen and not any(r == "subject" for _, r in chosen) and "subject" in allowed:
+            m, role = chosen[0]
+            if role != "location":
+                chosen[0] = (m, "subject")
+        return chosen
+
+    def _is_place(self, m: Mention) -> bool:
+        info = self.entities.get(m.entity_id)
+        return info is not None and info.schema in PLACE_SCHEMATA
+
+    def _record(self, span: tuple[int, int], t_start: int, t_end: int, t_text: str | None,
+                rel: Relation, roles: list[tuple[Mention, str]], figs: list[Figure],
+                dates: list[DateMention], sectors: list[_At], modalities: list[_At],
+                real_trigger: bool) -> ClaimRecord | None:
+        anchor = (t_start, t_end)
+        date = min(dates, key=lambda d: _dist_span((d.start, d.end), anchor), default=None)
+        core = [anchor] + [(f.start, f.end) for f in figs]
+        extras = [(m.start, m.end) for m, _ in roles]
+        q_start, q_end = _quote_window(self.text, span, core, extras, date)
+        quote = self.text[q_start:q_end]
+        kept = [(m, r) for m, r in roles if q_start <= m.start and m.end <= q_end]
+        if not kept or not any(f.start >= q_start and f.end <= q_end for f in figs) and figs:
+            return None
+        if date is not None and not (q_start <= date.start and date.end <= q_end):
+            date = None
+        entity_roles = [(m.entity_id, r) for m, r in kept if r != "location" or True]
+        places = [m.text for m, r in kept if r == "location"]
+        amount = share = quantity = None
+        qualifier_parts: list[str] = []
+        year = int(date.value[:4]) if date else (self.pub[0] if self.pub else None)
+        for f in figs:
+            if f.kind == "money":
+                amount = money(f.value, f.unit or "USD", year)
+            elif f.kind == "share":
+                share = f.value
+            else:
+                quantity = Quantity(f.value, f.unit)
+            if f.approx:
+                qualifier_parts.append(f"{f.approx} ({self.text[f.start:f.end]})")
+        sector = self._sector(sectors, anchor, kept)
+        domain = rel.domain
+        if sector in self.lex.sector_domains and domain != "law_enforcement":
+            domain = self.lex.sector_domains[sector]
+        modality = self._modality(modalities, anchor, rel)
+        confidence = 0.35 + (0.15 if real_trigger else 0) + (0.1 if len(kept) > 1 else 0) + (0.1 if figs else 0)
+        meta: dict[str, Any] = {
+            "trigger": t_text, "language": self.meta.language,
+            "mentions": [{"text": m.text, "entity": m.entity_id, "new": m.new} for m, _ in kept],
+        }
+        if date is not None:
+            meta["date_text"] = self.text[date.start:date.end]
+            if date.relative:
+                meta["date_resolved_from"] = self.meta.published
+        if self.meta.pages:
+            meta["page"] = bisect.bisect_right(self.meta.pages, q_start)
+        return ClaimRecord(
+            predicate=rel.predicate, source_id=self.meta.source_id, quote=quote,
+            entities=entity_roles, domain=domain, offsets=(q_start, q_end), amount=amount,
+            share=share, quantity=quantity, date=date.value if date else None,
+            place=places[0] if places else None, sector=sector, modality=modality,
+            qualifier="; ".join(qualifier_parts) or None, status="candidate", method=METHOD,
+            confidence=round(min(confidence, 0.8), 2), country=self.meta.country,
+            case_id=self.meta.case_id, meta=meta,
+        )
+
+    def _sector(self, sectors: list[_At], anchor: tuple[int, int], kept: list[tuple[Mention, str]]) -> str | None:
+        if sectors:
+            return min(sectors, key=lambda s: abs(s.start - anchor[0])).value
+        for m, _ in kept:
+            info = self.entities.get(m.entity_id)
+            if info is not None and info.sector:
+                return info.sector
+        return None
+
+    def _modality(self, modalities: list[_At], anchor: tuple[int, int], rel: Relation) -> str:
+        near = [m for m in modalities if anchor[0] - 60 <= m.start <= anchor[1] + 20]
+        if near:
+            return min(near, key=lambda m: abs(m.start - anchor[0])).value
+        return rel.modality or "actual"
+
+
+def _distance(trig: _Trigger, fig: Figure) -> int:
+    return _dist_span((trig.start, trig.end), (fig.start, fig.end))
+
+
+def _dist_span(a: tuple[int, int], b: tuple[int, int]) -> int:
+    if a[1] <= b[0]:
+        return b[0] - a[1]
+    if b[1] <= a[0]:
+        return a[0] - b[1]
+    return 0
+
+
+def _quote_window(text: str, sentence: tuple[int, int], core: list[tuple[int, int]],
+                  extras: list[tuple[int, int]], date: DateMention | None) -> tuple[int, int]:
+    """The evidence: the whole sentence when it fits in MAX_QUOTE characters, else the
+    shortest window around the trigger and figures, widened to take in entities and the
+    date while it still fits, cut at word boundaries."""
+    s_start, s_end = sentence
+    while s_end > s_start and text[s_end - 1].isspace():
+        s_end -= 1
+    while s_start < s_end and text[s_start].isspace():
+        s_start += 1
+    if s_end - s_start <= MAX_QUOTE:
+        return s_start, s_end
+    lo = min(a for a, _ in core)
+    hi = max(b for _, b in core)
+    if hi - lo > MAX_QUOTE:
+        hi = lo + MAX_QUOTE
+    optional = sorted(extras, key=lambda e: _dist_span(e, (lo, hi)))
+    if date is not None:
+        optional.insert(1, (date.start, date.end))
+    for a, b in optional:
+        if max(hi, b) - min(lo, a) <= MAX_QUOTE:
+            lo, hi = min(lo, a), max(hi, b)
+    # Widen to word boundaries within the sentence, alternately on each side.
+    room = MAX_QUOTE - (hi - lo)
+    left = max(s_start, lo - room // 2)
+    right = min(s_end, hi + (room - (lo - left)))
+    left = max(s_start, min(left, lo - (MAX_QUOTE - (right - lo) - (hi - lo) - (hi - lo)) if False else left))
+    while left < lo and not (left == s_start or text[left - 1].isspace()):
+        left += 1
+    while right > hi and not (right == s_end or text[right].isspace() or text[right] in ",;:"):
+        right -= 1
+    while left < right and text[left].isspace():
+        left += 1
+    while right > left and text[right - 1].isspace():
+        right -= 1
+    return left, right

@@ -1,0 +1,296 @@
+"""Figures in running text: money, shares and quantities with units (English and Spanish).
+
+Each finder scans the whole text once with one compiled regex and returns Figure spans;
+the caller assigns them to sentences."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from veeduria.extract.numbers import NUMBER, WORD_NUMBERS, parse_number
+from veeduria.extract.scan import tokens
+
+
+@dataclass(frozen=True)
+class Figure:
+    kind: str  # money | share | quantity
+    start: int
+    end: int
+    value: float
+    unit: str | None = None  # currency code for money, unit for quantities
+    approx: str | None = None  # "almost", "more than", "up to"...
+
+
+# --- money ----------------------------------------------------------------------------
+
+_CURRENCY_PREFIX = {
+    "us$": "USD", "u.s.$": "USD", "usd": "USD", "$": "USD", "us $": "USD", "$us": "USD",
+    "s/": "PEN", "s/.": "PEN", "pen": "PEN", "rmb": "CNY", "cny": "CNY", "¥": "CNY",
+    "€": "EUR", "eur": "EUR", "£": "GBP", "gbp": "GBP", "r$": "BRL", "brl": "BRL",
+}
+_CURRENCY_WORD = {
+    "dollars": "USD", "dólares": "USD", "dolares": "USD", "usd": "USD", "us dollars": "USD",
+    "soles": "PEN", "nuevos soles": "PEN", "pen": "PEN", "yuan": "CNY", "renminbi": "CNY",
+    "rmb": "CNY", "cny": "CNY", "euros": "EUR", "eur": "EUR", "reais": "BRL", "reales": "BRL",
+    "pounds": "GBP", "libras": "GBP",
+}
+_SCALE = {
+    "thousand": 1e3, "k": 1e3, "mil": 1e3,
+    "million": 1e6, "millions": 1e6, "m": 1e6, "mn": 1e6, "mln": 1e6, "mm": 1e6, "mill": 1e6,
+    "mills": 1e6, "mll": 1e6, "mlls": 1e6, "millón": 1e6, "millon": 1e6, "millones": 1e6,
+    "billion": 1e9, "billions": 1e9, "bn": 1e9, "b": 1e9, "bln": 1e9,
+    "mil millones": 1e9, "millardos": 1e9, "millardo": 1e9,
+    "trillion": 1e12, "billón": 1e12, "billones": 1e12, "tn": 1e12,
+}
+_PREFIX = r"US\s?\$|U\.S\.\s?\$|\$US|USD|S/\.?|PEN|RMB|CNY|¥|€|EUR|£|GBP|R\$|BRL|\$"
+_SCALE_RE = (r"mil\s+millones|millardos?|millones|mill[oó]n|billones|bill[oó]n|trillion|"
+             r"billions?|millions?|thousand|mlls?\.?|mills?\.?|mln|mn|bln|bn|tn|MM|[MBK]|k")
+_WORD = r"(?:nuevos\s+)?soles|d[oó]lares(?:\s+estadounidenses)?|(?:US\s+)?dollars|yuan|renminbi|euros|reais|reales|pounds|libras|USD|PEN|RMB|CNY|EUR"
+_APPROX = (r"(?:almost|nearly|about|around|approximately|roughly|over|more\s+than|"
+           r"less\s+than|up\s+to|at\s+least|casi|cerca\s+de|alrededor\s+de|aproximadamente|"
+           r"m[aá]s\s+de|menos\s+de|hasta|unos|unas|al\s+menos)")
+_APPROX_BEFORE = re.compile(rf"(?<!\w){_APPROX}\s+$", re.IGNORECASE)
+
+
+def _approx(text: str, start: int) -> tuple[str | None, int]:
+    """Hedge words right before a figure ("almost", "más de"): (words, their start)."""
+    m = _APPROX_BEFORE.search(text, max(0, start - 24), start)
+    if m is None:
+        return None, start
+    return re.sub(r"\s+", " ", text[m.start():start].strip().lower()), m.start()
+
+
+def _number_tokens(toks: list[tuple[int, str]]) -> list[int]:
+    return [start for start, word in toks if word[0].isdigit()]
+
+MONEY_RE = re.compile(
+    r"(?:"
+    # $1.8 billion, US$ 2,600 millones, S/ 500 millones, RMB 30 million, €2bn, $245M
+    rf"(?P<pre>{_PREFIX})\s{{0,2}}(?P<n1>{NUMBER})(?:\s?(?P<s1>{_SCALE_RE})(?![\w$]))?"
+    rf"(?:\s+(?:de\s+)?(?P<w1>{_WORD})\b)?"
+    r"|"
+    # 2.900 millones de dólares, 30 million yuan, 500 mil soles
+    rf"(?<![\w$.,])(?P<n2>{NUMBER})\s?(?:(?P<s2>{_SCALE_RE})\s+)?(?:de\s+)?(?P<w2>{_WORD})\b"
+    r")",
+    re.IGNORECASE,
+)
+
+
+def _scale(raw: str | None) -> float:
+    if not raw:
+        return 1.0
+    key = re.sub(r"\s+", " ", raw.rstrip(".").lower())
+    return _SCALE.get(key, 1.0)
+
+
+_PREFIX_BEFORE = re.compile(rf"(?:{_PREFIX})\s?$", re.IGNORECASE)
+
+
+def _anchored(regex: re.Pattern[str], text: str, starts: list[int]) -> list[re.Match[str]]:
+    out: list[re.Match[str]] = []
+    last = -1
+    for pos in starts:
+        if pos < last:
+            continue
+        m = regex.match(text, pos)
+        if m is not None:
+            out.append(m)
+            last = m.end()
+    return out
+
+
+def find_money(text: str, toks: list[tuple[int, str]] | None = None) -> list[Figure]:
+    starts = []
+    for pos in _number_tokens(toks if toks is not None else tokens(text)):
+        pre = _PREFIX_BEFORE.search(text, max(0, pos - 6), pos)
+        starts.append(pre.start() if pre else pos)
+    out = []
+    for m in _anchored(MONEY_RE, text, starts):
+        if m.group("n1"):
+            raw_scale = m.group("s1")
+            # Single letters only count in capitals ("$245M", not "$5 m"): lower-case
+            # "m" or "b" is more often a unit or a word.
+            if raw_scale and len(raw_scale) == 1 and raw_scale.islower() and raw_scale != "k":
+                raw_scale = None
+            pre = re.sub(r"\s+", " ", m.group("pre").lower())
+            currency = _CURRENCY_PREFIX.get(pre.replace(" ", ""), _CURRENCY_PREFIX.get(pre, "USD"))
+            if m.group("w1"):
+                currency = _CURRENCY_WORD.get(_word_key(m.group("w1")), currency)
+            number, end = m.group("n1"), m.end()
+            if raw_scale is None and m.group("s1"):
+                end = m.end("n1")
+        elif m.group("n2"):
+            raw_scale = m.group("s2")
+            currency = _CURRENCY_WORD.get(_word_key(m.group("w2")), "USD")
+            number, end = m.group("n2"), m.end()
+        else:
+            continue
+        try:
+            value = parse_number(number) * _scale(raw_scale)
+        except ValueError:
+            continue
+        if value <= 0 or value > 1e15:
+            continue
+        approx, start = _approx(text, m.start())
+        out.append(Figure("money", start, end, value, currency, approx))
+    return out
+
+
+def _word_key(word: str) -> str:
+    key = re.sub(r"\s+", " ", word.lower())
+    if key.startswith("d") and "estadounidenses" in key:
+        return "dólares"
+    if key.endswith("dollars"):
+        return "dollars"
+    return key
+
+
+def _norm(raw: str | None) -> str | None:
+    return re.sub(r"\s+", " ", raw.lower()) if raw else None
+
+
+# --- shares ---------------------------------------------------------------------------
+
+_FRACTION_WORDS = {
+    "half": 0.5, "a half": 0.5, "one half": 0.5, "la mitad": 0.5, "mitad": 0.5,
+    "a third": 1 / 3, "one third": 1 / 3, "one-third": 1 / 3, "un tercio": 1 / 3,
+    "two thirds": 2 / 3, "two-thirds": 2 / 3, "dos tercios": 2 / 3,
+    "a quarter": 0.25, "one quarter": 0.25, "one-quarter": 0.25, "un cuarto": 0.25,
+    "una cuarta parte": 0.25, "three quarters": 0.75, "three-quarters": 0.75, "tres cuartos": 0.75,
+}
+_SMALL = "|".join(sorted(WORD_NUMBERS, key=len, reverse=True))
+_FRACTIONS_RE = "|".join(sorted((re.escape(k).replace(r"\ ", r"\s+") for k in _FRACTION_WORDS),
+                                key=len, reverse=True))
+SHARE_RE = re.compile(
+    r"(?:"
+    rf"(?<![\w.,])(?P<pct>\d{{1,3}}(?:[.,]\d{{1,3}})?)\s?(?:%|percent\b|per\s+cent\b|por\s+ciento\b)"
+    rf"|\b(?P<num>{_SMALL}|\d{{1,2}})\s+(?:in|out\s+of|of\s+every|de\s+cada|en)\s+(?P<den>{_SMALL}|\d{{1,3}})\b"
+    rf"|\b(?P<frac>{_FRACTIONS_RE})\s+(?:of|de)\b"
+    r")",
+    re.IGNORECASE,
+)
+
+
+def _word_or_int(raw: str) -> float | None:
+    raw = raw.lower()
+    if raw.isdigit():
+        return float(raw)
+    return WORD_NUMBERS.get(raw)
+
+
+_SHARE_STARTERS = set(WORD_NUMBERS) | {"half", "la", "mitad", "una", "three", "tres", "dos", "two", "un", "one"}
+
+
+def find_shares(text: str, toks: list[tuple[int, str]] | None = None) -> list[Figure]:
+    toks = toks if toks is not None else tokens(text)
+    starts = [pos for pos, word in toks if word[0].isdigit() or word.lower() in _SHARE_STARTERS]
+    out = []
+    for m in _anchored(SHARE_RE, text, starts):
+        if m.group("pct"):
+            value = parse_number(m.group("pct").replace(",", ".")) / 100
+            end = m.end()
+        elif m.group("num"):
+            num, den = _word_or_int(m.group("num")), _word_or_int(m.group("den"))
+            if not num or not den or num >= den or m.group("num").lower() in ("a", "an", "un"):
+                continue
+            value, end = num / den, m.end("den")
+        else:
+            value = _FRACTION_WORDS[re.sub(r"\s+", " ", m.group("frac").lower())]
+            end = m.end("frac")
+        if not 0 < value <= 1:
+            continue
+        approx, start = _approx(text, m.start())
+        out.append(Figure("share", start, end, round(value, 6), None, approx))
+    return out
+
+
+# --- quantities -----------------------------------------------------------------------
+
+UNITS = {
+    "km": "km", "kms": "km", "kilometer": "km", "kilometers": "km", "kilometre": "km",
+    "kilometres": "km", "kilómetro": "km", "kilómetros": "km", "kilometros": "km",
+    "mw": "MW", "megawatt": "MW", "megawatts": "MW", "megavatios": "MW", "gw": "GW",
+    "gigawatts": "GW", "kv": "kV", "teu": "TEU", "teus": "TEU",
+    "container": "containers", "containers": "containers", "contenedor": "containers",
+    "contenedores": "containers", "case": "cases", "cases": "cases", "caso": "cases", "casos": "cases",
+    "people": "people", "persons": "people", "personas": "people", "personnel": "people",
+    "workers": "people", "trabajadores": "people", "employees": "people", "empleados": "people",
+    "students": "people", "estudiantes": "people", "journalists": "people", "periodistas": "people",
+    "officers": "people", "oficiales": "people", "officials": "people", "funcionarios": "people",
+    "congresspeople": "people", "congressmen": "people", "congresistas": "people",
+    "scholarships": "scholarships", "becas": "scholarships",
+    "hectares": "ha", "hectáreas": "ha", "hectareas": "ha", "ha": "ha",
+    "tons": "t", "tonnes": "t", "toneladas": "t", "tn": "t",
+    "docks": "docks", "muelles": "docks", "berths": "docks", "amarraderos": "docks",
+    "jobs": "jobs", "empleos": "jobs", "puestos de trabajo": "jobs",
+    "vehicles": "vehicles", "vehículos": "vehicles", "trucks": "vehicles", "camiones": "vehicles",
+    "motorcycles": "vehicles", "motocicletas": "vehicles", "buses": "vehicles", "cameras": "cameras",
+    "cámaras": "cameras", "hospitals": "hospitals", "hospitales": "hospitals",
+    "projects": "projects", "proyectos": "projects", "companies": "companies", "empresas": "companies",
+    "years": "years", "años": "years", "barrels": "barrels", "barriles": "barrels",
+}
+_UNIT_RE = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+QUANTITY_RE = re.compile(
+    rf"(?<![\w$.,/%])(?P<n>{NUMBER}|{_SMALL})(?:\s?(?P<s>million|millones|thousand|mil)\b)?"
+    # up to three words between the number and the unit: "12 Peruvian national police personnel"
+    r"(?:[\s-]+(?P<mid>(?:(?!de\b|of\b|and\b|y\b)[A-Za-zÀ-ÿ][\w-]{0,20}\s+){0,3}?))?"
+    rf"[\s-]?(?P<u>{_UNIT_RE})(?![\w])",
+    re.IGNORECASE,
+)
+_YEARISH = re.compile(r"(?:19|20)\d\d$")
+_MODEL_BEFORE = re.compile(r"\b[A-Z]{2,5}[ -]$")
+
+
+def find_quantities(text: str, toks: list[tuple[int, str]] | None = None) -> list[Figure]:
+    toks = toks if toks is not None else tokens(text)
+    starts = [pos for pos, word in toks if word[0].isdigit() or word.lower() in WORD_NUMBERS]
+    out = []
+    for m in _anchored(QUANTITY_RE, text, starts):
+        raw = m.group("n")
+        unit_raw = m.group("u")
+        unit = UNITS.get(unit_raw.lower())
+        if unit is None:
+            continue
+        # Short units only in their written case: "MW", "km", not "Ha" in a name.
+        if len(unit_raw) <= 3 and unit_raw.lower() not in ("km", "mw", "gw", "kv", "teu", "ha", "tn") :
+            continue
+        if unit_raw in ("HA", "Ha", "Tn", "TN"):
+            continue
+        if _MODEL_BEFORE.search(text, max(0, m.start() - 8), m.start()):
+            continue  # "KLQ 810 buses": part of a model code
+        if raw.isdigit() and _YEARISH.match(raw) and (m.group("mid") or unit in ("years", "people")):
+            continue  # "2024 APEC cases" - a year, not a count
+        value = _word_or_int(raw) if raw.isalpha() else None
+        if raw.isalpha():
+            if value is None or raw.lower() in ("a", "an", "un", "una", "uno"):
+                continue
+        else:
+            try:
+                value = parse_number(raw)
+            except ValueError:
+                continue
+        value *= {"million": 1e6, "millones": 1e6, "thousand": 1e3, "mil": 1e3}.get((m.group("s") or "").lower(), 1)
+        approx, start = _approx(text, m.start("n"))
+        out.append(Figure("quantity", start, m.end(), value, unit, approx))
+    return out
+
+
+def find_figures(text: str, toks: list[tuple[int, str]] | None = None) -> list[Figure]:
+    """Money, shares and quantities, without overlaps (money wins over a quantity)."""
+    toks = toks if toks is not None else tokens(text)
+    money = find_money(text, toks)
+    shares = find_shares(text, toks)
+    quantities = find_quantities(text, toks)
+    taken = [(f.start, f.end) for f in money + shares]
+    taken.sort()
+    result = money + shares
+    starts = [s for s, _ in taken]
+    for q in quantities:
+        i = bisect.bisect_right(starts, q.end) - 1
+        if i >= 0 and taken[i][1] > q.start:
+            continue
+        result.append(q)
+    result.sort(key=lambda f: f.start)
+    return result

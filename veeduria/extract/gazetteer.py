@@ -1,0 +1,160 @@
+"""A gazetteer of known entity names, matched in one pass with a trie-shaped regex.
+
+The object is plain data (names and entity facts) so it pickles cheaply to Dask workers;
+the compiled regex is rebuilt lazily on the other side."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from veeduria.text import fold
+
+# Names this short (or written in capitals) only match with the same capitalisation:
+# "APN" the regulator, not "apn" in a URL; "Honor" the brand, not "honor" the word.
+_CASE_SENSITIVE_LEN = 6
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    id: str
+    name: str
+    schema: str
+    sector: str | None = None
+    country: str | None = None
+    foreign: bool = False
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    text: str
+    entity_id: str
+    candidates: tuple[str, ...] = ()  # other entities sharing this name
+    new: bool = False  # found from context, not in the store
+
+
+def strip_accents(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+@lru_cache(maxsize=65536)
+def _key(text: str) -> str:
+    return fold(text)
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """A regex matching any of `words` (already lower-cased), longest first, shaped as a
+    trie so the engine never retries shared prefixes."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def emit(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = []
+        for ch in sorted(k for k in node if k):
+            atom = r"\s+" if ch == " " else re.escape(ch)
+            branches.append(atom + emit(node[ch]))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            body = f"(?:{body})?"
+        return body
+
+    return emit(trie)
+
+
+class Gazetteer:
+    """Known names -> entities. `find(text)` returns non-overlapping mentions, longest first."""
+
+    def __init__(self, entities: Iterable[EntityInfo] = (),
+                 names: Iterable[tuple[str, str]] = ()) -> None:
+        self.entities: dict[str, EntityInfo] = {}
+        self._by_key: dict[str, list[str]] = {}
+        self._surfaces: set[str] = set()
+        self._regex: re.Pattern[str] | None = None
+        self._upper_cache: set[str] | None = None
+        for info in entities:
+            self.entities[info.id] = info
+            self.add_name(info.name, info.id)
+        for name, ent_id in names:
+            self.add_name(name, ent_id)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_regex"] = None
+        state["_upper_cache"] = None
+        return state
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def add_entity(self, info: EntityInfo, aliases: Iterable[str] = ()) -> None:
+        self.entities[info.id] = info
+        for name in (info.name, *aliases):
+            self.add_name(name, info.id)
+
+    def add_name(self, name: str, entity_id: str) -> None:
+        name = " ".join(name.split())
+        key = _key(name)
+        if len(key) < 2 or not any(ch.isalpha() for ch in name):
+            return
+        ids = self._by_key.setdefault(key, [])
+        if entity_id not in ids:
+            ids.append(entity_id)
+        for variant in {name, strip_accents(name)}:
+            if variant not in self._surfaces:
+                self._surfaces.add(variant)
+                self._regex = None
+                self._upper_cache = None
+
+    def ids_for(self, name: str) -> list[str]:
+        return list(self._by_key.get(_key(name), ()))
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        if self._regex is None:
+            lowered = {s.lower() for s in self._surfaces}
+            body = _trie_regex(sorted(lowered)) if lowered else r"(?!x)x"
+            # Boundaries: no word character on either side.
+            # "PRC-2188" is a radio model, not the PRC.
+            self._regex = re.compile(rf"(?<!\w)(?:{body})(?!\w|-\d)", re.IGNORECASE)
+        return self._regex
+
+    def _case_ok(self, found: str) -> bool:
+        if len(found) >= _CASE_SENSITIVE_LEN and not found.isupper():
+            return True
+        found = " ".join(found.split())
+        if found in self._surfaces:
+            return True
+        # "COSCO" for the alias "Cosco": capitals are an acceptable way to write a name.
+        return found.isupper() and len(found) >= 4 and found in self._upper
+
+    @property
+    def _upper(self) -> set[str]:
+        if self._upper_cache is None:
+            self._upper_cache = {s.upper() for s in self._surfaces}
+        return self._upper_cache
+
+    def find(self, text: str) -> list[Mention]:
+        mentions = []
+        for m in self.regex.finditer(text):
+            found = m.group()
+            if not self._case_ok(found):
+                continue
+            ids = self._by_key.get(_key(found))
+            if not ids:
+                continue
+            mentions.append(Mention(m.start(), m.end(), found, ids[0], tuple(ids[1:])))
+        return mentions

@@ -1,0 +1,182 @@
+"""Names not yet in the store, found from context: "the Chinese company X", "la empresa
+estatal china X", "X S.A.", "X, a subsidiary of Y", "Full Name (ACRONYM)"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from veeduria.extract import phrases
+from veeduria.extract.gazetteer import Gazetteer, Mention
+from veeduria.extract.lexicon import NAME, lexicon
+from veeduria.extract.scan import tokens
+from veeduria.text import slugify
+
+_LEADING = re.compile(r"^(?:The|A|An|Un|Una|In|En|Of|De|And|Y)\s+")
+_SENTENCE_END = re.compile(r"(?<=[a-zà-ÿ]{2})\.\s+")
+_ACRONYM = re.compile(rf"(?P<exp>{NAME})[ \t]+\((?P<acr>[A-ZÁÉÍÓÚÑ][A-Z0-9&ÁÉÍÓÚÑ-]{{1,9}})\)")
+_LIST_NEXT = re.compile(rf",?[ \t]+(?:and[ \t]+|y[ \t]+|e[ \t]+)?(?:secondarily[ \t]+|also[ \t]+)?(?P<name>{NAME})|,[ \t]*(?P<name2>{NAME})")
+_STOP = {
+    "The", "This", "These", "That", "Those", "It", "In", "On", "At", "For", "With", "From", "By",
+    "As", "And", "But", "Although", "Beyond", "Since", "While", "When", "However", "Indeed",
+    "En", "Con", "Por", "Para", "Desde", "Según", "Aunque", "Además",
+}
+_MONTHS = {"January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"}
+
+
+@dataclass(frozen=True)
+class NewName:
+    name: str
+    schema: str
+    start: int
+    end: int
+    acronym: str | None = None
+
+    @property
+    def entity_id(self) -> str:
+        return slugify(self.name)
+
+
+def _clean(name: str) -> str:
+    name = _SENTENCE_END.split(name, 1)[0]
+    name = name.strip(" \t,;:'’")
+    if name.endswith(".") and not re.search(r"(?:\b[A-Z]\.|Inc\.|Corp\.|Ltd\.|Co\.)$", name):
+        name = name[:-1]
+    while True:
+        stripped = _LEADING.sub("", name)
+        if stripped == name:
+            break
+        name = stripped
+    if name.endswith(("'s", "’s")):
+        name = name[:-2]
+    return name
+
+
+def _usable(name: str, gazetteer: Gazetteer) -> bool:
+    if len(name) < 2 or name in _STOP or name in _MONTHS or name.isdigit():
+        return False
+    if not any(ch.isalpha() for ch in name) or gazetteer.ids_for(name):
+        return False
+    return name.split()[0] not in _STOP
+
+
+_SUFFIX_WORDS = {"s", "sac", "saa", "co", "ltd", "limited", "inc", "corp", "corporation", "group",
+                 "holding", "holdings", "company", "engineering", "grupo"}
+_PAREN_ACRONYM = re.compile(r"\((?=[A-ZÁÉÍÓÚÑ][A-Z0-9&ÁÉÍÓÚÑ-]{1,9}\))")
+
+
+def discover(text: str, gazetteer: Gazetteer, toks: list[tuple[int, str]] | None = None) -> list[NewName]:
+    lex = lexicon()
+    toks = toks if toks is not None else tokens(text)
+    found: dict[str, NewName] = {}
+
+    def keep(raw: str, schema: str, start: int, acronym: str | None = None, min_person: int = 2) -> None:
+        name = _clean(raw)
+        if schema == "Person":  # "General Mark Phillips and Chinese ambassador"
+            name = re.split(r"\s+(?:and|y)\s+", name, maxsplit=1)[0]
+        offset = raw.find(name)
+        if not name or not ("A" <= name[0] <= "Z" or name[0] in "ÁÉÍÓÚÑ") or not _usable(name, gazetteer) or name in found:
+            return
+        if schema == "Person" and not min_person <= len(name.split()) <= 4:
+            return
+        s = start + max(offset, 0)
+        found[name] = NewName(name, schema, s, s + len(name), acronym)
+
+    for m in lex.name_cues.scan(text, toks):
+        schema = next((lex.cue_schemata[int(g[1:])] for g, v in m.groupdict().items()
+                       if v and g.startswith("c")), "Organization")
+        keep(m.group("name"), schema, m.start("name"))
+        if schema == "Company":  # lists: "brands Changan, DFSK, JAC, and secondarily Jetour"
+            pos = m.end("name")
+            for _ in range(12):
+                nxt = _LIST_NEXT.match(text, pos)
+                if not nxt:
+                    break
+                group = "name" if nxt.group("name") else "name2"
+                keep(nxt.group(group), schema, nxt.start(group))
+                pos = nxt.end()
+    last = -1
+    for start, word in toks:
+        if start <= last or word.lower() not in _SUFFIX_WORDS:
+            continue
+        m = lex.suffix_re.search(text, max(0, start - 120), min(len(text), start + 14))
+        if m is None or m.end() <= start:
+            continue
+        last = m.end()
+        keep(m.group("name"), "Company", m.start("name"))
+    # Shapes of capitalised phrases (organisation and project words, titles, context).
+    def keep_shaped(raw: str, schema: str, start: int) -> None:
+        keep(raw, schema, start, min_person=1)
+
+    phrases.from_phrases(text, gazetteer, keep_shaped)
+    phrases.persons_from_context(text, gazetteer, keep_shaped)
+    phrases.quoted_projects(text, keep_shaped)
+    phrases.brands(text, keep_shaped)
+    for paren in _PAREN_ACRONYM.finditer(text):
+        m = _ACRONYM.search(text, max(0, paren.start() - 120), min(len(text), paren.start() + 14))
+        if m is None:
+            continue
+        exp, acr = _clean(m.group("exp")), m.group("acr")
+        if len(exp.split()) == 1:  # "Kuomintang (KMT)": the letters in order in the word
+            exp = exp if _initials_in(acr, exp) else ""
+        if exp and _usable(exp, gazetteer) and exp not in found:
+            found[exp] = NewName(exp, "Organization", m.start("exp") + m.group("exp").find(exp),
+                                 m.start("exp") + m.group("exp").find(exp) + len(exp), acr)
+    return sorted(found.values(), key=lambda n: n.start)
+
+
+def _initials_in(acronym: str, word: str) -> bool:
+    if len(acronym) < 2 or acronym[0] != word[0].upper():
+        return False
+    it = iter(word.lower())
+    return all(ch in it for ch in acronym.lower())
+
+
+def local_gazetteer(new_names: list[NewName]) -> Gazetteer:
+    """A gazetteer of the document's new names, to find their other mentions."""
+    from veeduria.extract.gazetteer import EntityInfo
+
+    gz = Gazetteer()
+    for n in new_names:
+        gz.add_entity(EntityInfo(n.entity_id, n.name, n.schema), [n.acronym] if n.acronym else [])
+    return gz
+
+
+def new_mentions(text: str, gazetteer: Gazetteer, known: list[Mention],
+                 toks: list[tuple[int, str]] | None = None
+                 ) -> tuple[list[Mention], list[NewName], list[Mention]]:
+    """Mentions of new names that do not overlap known mentions, except that a new name
+    may contain known ones ("Huawei Andes Training Center"): those known mentions come
+    back third, to be dropped."""
+    names = discover(text, gazetteer, toks)
+    if not names:
+        return [], [], []
+    local = local_gazetteer(names)
+    known = sorted(known, key=lambda m: (m.start, m.end))
+    spans = [(m.start, m.end) for m in known]
+    import bisect
+
+    starts = [s for s, _ in spans]
+    out = []
+    covered: set[int] = set()  # known mentions inside a longer new name ("Huawei Bolivia")
+    for m in local.find(text):
+        i = bisect.bisect_right(starts, m.start) - 1
+        if i >= 0 and spans[i][1] > m.start and not (spans[i][0] >= m.start and spans[i][1] <= m.end):
+            continue
+        j = bisect.bisect_left(starts, m.start)
+        inside = []
+        clash = False
+        while j < len(starts) and starts[j] < m.end:
+            if spans[j][1] <= m.end:
+                inside.append(j)
+            else:
+                clash = True
+            j += 1
+        if clash or (i >= 0 and spans[i][1] > m.start and i not in inside and spans[i][0] < m.start):
+            continue
+        covered.update(inside)
+        out.append(Mention(m.start, m.end, m.text, m.entity_id, new=True))
+    used = {m.entity_id for m in out}
+    dropped = [known[k] for k in sorted(covered)] if covered else []
+    return out, [n for n in names if n.entity_id in used], dropped

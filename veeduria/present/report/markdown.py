@@ -1,0 +1,113 @@
+"""The briefing as Markdown, with citations as footnotes ([^n]) whose text gives the
+source and the exact quote. Charts are written as SVG files next to the Markdown when a
+folder is given, and always as tables."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from veeduria.present.report.build import Fact, Report, Table
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def esc(text: str) -> str:
+    """Escape Markdown markup in generated or quoted text."""
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _fact(f: Fact) -> str:
+    return f"- {esc(f.text)}[^{f.note}]"
+
+
+def _cell(cell: str | Fact) -> str:
+    return f"{esc(cell.text)}[^{cell.note}]" if isinstance(cell, Fact) else esc(cell)
+
+
+def _table(tb: Table) -> list[str]:
+    out = ["| " + " | ".join(esc(h) for h in tb.headers) + " |",
+           "|" + "|".join("---" for _ in tb.headers) + "|"]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in tb.rows]
+    return out + [""]
+
+
+def render_markdown(r: Report, charts_dir: Path | None = None, charts_link: str | None = None) -> str:
+    """Markdown text. With `charts_dir`, each chart is also saved there as SVG and shown
+    as an image linked through `charts_link` (the folder as seen from the Markdown file)."""
+    h = r.heading
+    lines = [f"# {esc(r.title)}", "", f"*{esc(r.subtitle)}*", "", f"{esc(r.generated)} {esc(r.scope)}", "",
+             f"> {esc(r.method)}", ""]
+    lines += [f"## {h('summary')}", "", esc(r.stats_text) + (f" {esc(r.findings_summary)}" if r.findings_summary else ""), ""]
+    lines += [_fact(f) for f in r.summary] + [""]
+
+    lines += [f"## {h('areas')}", ""]
+    for a in r.areas:
+        lines += [f"### {esc(a.title)}", ""]
+        if not a.groups:
+            lines += [esc(h("area_empty")), ""]
+        for g in a.groups:
+            lines += [f"#### {esc(g.title)}", ""] + [_fact(f) for f in g.facts] + [""]
+
+    lines += [f"## {h('findings')}", ""]
+    if r.findings_error:
+        lines += [f"*{esc(h('findings_failed', error=r.findings_error))}*", ""]
+    elif r.findings is None:
+        lines += [f"*{esc(h('findings_unavailable'))}*", ""]
+    elif not r.findings:
+        lines += [esc(h("findings_none")), ""]
+    else:
+        lines += [esc(h("findings_intro")), ""]
+        for fd in r.findings:
+            lines += [f"### [{esc(fd.severity_label.upper())}] {esc(fd.title)}", ""]
+            if fd.target_name:
+                lines += [f"**{esc(fd.target_name)}**", ""]
+            if fd.explanation:
+                lines += [esc(fd.explanation) + "".join(f"[^{n}]" for n in fd.notes), ""]
+            if fd.rationale:
+                lines += [f"*{esc(fd.rationale)}*", ""]
+            if fd.evidence:
+                lines += [f"*{esc(h('evidence'))}:*", ""] + [_fact(f) for f in fd.evidence] + [""]
+
+    lines += [f"## {h('indicators')}", "", esc(h("indicators_intro")), ""]
+    for c in r.charts:
+        lines += [f"### {esc(c.title)}", ""]
+        if c.svg and charts_dir is not None:
+            charts_dir.mkdir(parents=True, exist_ok=True)
+            (charts_dir / f"{c.id}.svg").write_text(c.svg, encoding="utf-8")
+            lines += [f"![{esc(c.title)}]({charts_link or charts_dir.name}/{c.id}.svg)", ""]
+        if c.note:
+            lines += [esc(c.note), ""]
+        if c.table:
+            lines += _table(c.table)
+    if r.indicators_error:
+        lines += [f"*{esc(h('indicators_failed', error=r.indicators_error))}*", ""]
+
+    lines += [f"## {h('chains')}", ""]
+    if r.chains:
+        lines += [esc(h("chains_intro")), ""]
+        for ch in r.chains:
+            lines += [f"**{esc(' → '.join(ch.path))}**", ""] + [_fact(f) for f in ch.links] + [""]
+    else:
+        lines += [esc(h("chains_none")), ""]
+
+    if r.since:
+        lines += [f"## {esc(h('changes', date=r.since))}", ""]
+        if r.changes:
+            lines += [esc(h("changes_intro", n=len(r.changes), date=r.since)), ""]
+            lines += [_fact(f) for f in r.changes] + [""]
+        else:
+            lines += [esc(h("changes_none")), ""]
+
+    lines += [f"## {h('notes')}", ""]
+    for n in r.notes:
+        parts = [f"*{esc(n.title)}*"] + [esc(x) for x in (n.author, n.publisher) if x]
+        parts.append(esc(n.published or h("no_date")))
+        where = f"<{n.url}>" if n.url else esc(h("no_url"))
+        lines.append(f"[^{n.number}]: {', '.join(parts)}. {where}. {h('quote')}: “{esc(n.quote)}”")
+    lines += ["", f"## {h('sources')}", ""]
+    for n in r.sources:
+        parts = [f"*{esc(n.title)}*"] + [esc(x) for x in (n.author, n.publisher) if x]
+        parts.append(esc(n.published or h("no_date")))
+        lines.append(f"- {', '.join(parts)}" + (f", <{n.url}>" if n.url else "") + ".")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,621 @@
+"""The JSON API under /api. Reads are public; writes need an editor login and the CSRF token."""
+
+from __future__ import annotations
+
+import io
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from veeduria.present.web import geo, integrations
+from veeduria.present.web.app import (
+    WebError,
+    check_csrf,
+    current_user,
+    db,
+    editor,
+    session_data,
+    start_session,
+    state_of,
+)
+from veeduria.present.web.auth import authenticate
+from veeduria.present.web.data import (
+    MAX_LIMIT,
+    ClaimFilter,
+    build_network,
+    claim_counts_by_domain,
+    claim_dict,
+    claim_page,
+    claims_per_year,
+    data_version,
+    entity_dict,
+    source_claims,
+    source_dict,
+)
+from veeduria.query import owners_of, ownership_chain, stats, subsidiaries_of
+from veeduria.store.models import Claim, ClaimEntity, Entity, Source
+from veeduria.store.search import search as run_search
+from veeduria.vocab import domains, label, predicates, sectors
+
+router = APIRouter(prefix="/api")
+DB = Annotated[Session, Depends(db)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
+Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
+Status = Literal["candidate", "accepted", "rejected", "any"]
+
+
+def lang_of(request: Request, lang: str | None = None) -> str:
+    return lang if lang in ("en", "es") else request.state.lang
+
+
+def get_entity(session: Session, entity_id: str) -> Entity:
+    ent = session.get(Entity, entity_id)
+    seen = set()
+    while ent is not None and ent.merged_into and ent.id not in seen:
+        seen.add(ent.id)
+        ent = session.get(Entity, ent.merged_into)
+    if ent is None:
+        raise WebError(404, f"no entity with id {entity_id!r}")
+    return ent
+
+
+def get_claim(session: Session, claim_id: str) -> Claim:
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise WebError(404, f"no claim with id {claim_id!r}")
+    return claim
+
+
+def get_source(session: Session, source_id: str) -> Source:
+    src = session.get(Source, source_id)
+    if src is None:
+        raise WebError(404, f"no source with id {source_id!r}")
+    return src
+
+
+def claim_filter(domain: str | None, sector: str | None, entity: str | None, source: str | None,
+                 status: Status, date_from: str | None, date_to: str | None,
+                 predicate: str | None = None) -> ClaimFilter:
+    if domain and domain not in domains():
+        raise WebError(422, f"unknown domain {domain!r}; one of: {', '.join(domains())}")
+    if sector and sector not in sectors():
+        raise WebError(422, f"unknown sector {sector!r}; see /api/vocab")
+    if predicate and predicate not in predicates():
+        raise WebError(422, f"unknown predicate {predicate!r}; see /api/vocab")
+    f = ClaimFilter(domain, sector, entity, source, None if status == "any" else status,
+                    date_from, date_to, predicate)
+    try:
+        f.bounds()
+    except ValueError as exc:
+        raise WebError(422, str(exc)) from None
+    return f
+
+
+def page(total: int, limit: int, offset: int, items: list[Any]) -> dict[str, Any]:
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+# --- vocabulary and stats --------------------------------------------------------------
+
+@router.get("/stats", summary="Counts of claims by domain, sector and status")
+def api_stats(session: DB) -> dict[str, Any]:
+    return stats(session)
+
+
+@router.get("/vocab", summary="Domains, sectors and predicates with their labels")
+def api_vocab() -> dict[str, Any]:
+    return {"domains": domains(), "sectors": sectors(),
+            "predicates": {k: {"roles": v["roles"], "en": v["en"]["label"], "es": v["es"]["label"]}
+                           for k, v in predicates().items()}}
+
+
+# --- entities ----------------------------------------------------------------------------
+
+@router.get("/entities", summary="Search or list entities")
+def api_entities(session: DB, q: str | None = None, schema: str | None = None,
+                 limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
+    if q:
+        hits = run_search(session, q, kinds=["entity"], limit=limit, offset=offset)
+        ents = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_([h.ref_id for h in hits])))}
+        items = [entity_dict(ents[h.ref_id]) for h in hits if h.ref_id in ents]
+        if schema:
+            items = [i for i in items if i["schema"] == schema]
+        return page(offset + len(items) + (1 if len(hits) == limit else 0), limit, offset, items)
+    base = select(Entity).where(Entity.merged_into.is_(None))
+    if schema:
+        base = base.where(Entity.schema == schema)
+    total = session.scalar(base.with_only_columns(func.count(), maintain_column_froms=True)) or 0
+    rows = session.scalars(base.order_by(Entity.name, Entity.id).limit(limit).offset(offset))
+    return page(total, limit, offset, [entity_dict(e) for e in rows])
+
+
+def link_dict(link: Any) -> dict[str, Any]:
+    c = link.claim
+    return {"owner": {"id": link.owner.id, "name": link.owner.name, "schema": link.owner.schema},
+            "owned": {"id": link.owned.id, "name": link.owned.name, "schema": link.owned.schema},
+            "share": link.share, "date": c.date, "claim": c.id, "quote": c.quote,
+            "source": {"id": c.source_id, "title": c.source.title if c.source else None},
+            "offsets": [c.offset_start, c.offset_end] if c.offset_start is not None else None}
+
+
+def chain_from(session: Session, entity_id: str, owners: list[Any]) -> list[Any]:
+    """ownership_chain, reusing the entity's owners already looked up (saves a query round)."""
+    if not owners:
+        return []
+    chain, seen = [owners[0]], {entity_id, owners[0].owner.id}
+    for link in ownership_chain(session, owners[0].owner.id, max_depth=11):
+        if link.owner.id in seen:
+            break
+        chain.append(link)
+        seen.add(link.owner.id)
+    return chain
+
+
+@router.get("/entities/{entity_id}", summary="An entity's profile: names, chain of owners, claim counts")
+def api_entity(entity_id: str, session: DB) -> dict[str, Any]:
+    ent = get_entity(session, entity_id)
+    session.refresh(ent, ["names", "identifiers"])
+    out = entity_dict(ent)
+    out["names"] = [{"name": n.name, "lang": n.lang, "kind": n.kind} for n in ent.names]
+    out["identifiers"] = [{"scheme": i.scheme, "value": i.value} for i in ent.identifiers]
+    owners = owners_of(session, ent.id)
+    out["chain"] = [link_dict(lk) for lk in chain_from(session, ent.id, owners)]
+    out["owners"] = [link_dict(lk) for lk in owners]
+    out["subsidiaries"] = [{"id": sub.id, "name": sub.name, "share": c.share, "claim": c.id}
+                           for sub, c in subsidiaries_of(session, ent.id) if sub is not None]
+    out["claims_by_domain"] = claim_counts_by_domain(session, ent.id)
+    if entity_id != ent.id:
+        out["merged_from"] = entity_id
+    return out
+
+
+@router.get("/entities/{entity_id}/chain", summary="The chain of controlling owners up to the ultimate owner")
+def api_chain(entity_id: str, session: DB,
+              at: Annotated[str | None, Query(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+                                              description="Date the chain holds at")] = None
+              ) -> dict[str, Any]:
+    ent = get_entity(session, entity_id)
+    chain = ownership_chain(session, ent.id, at=at)
+    return {"entity": entity_dict(ent), "at": at, "chain": [link_dict(lk) for lk in chain],
+            "ultimate_owner": entity_dict(chain[-1].owner) if chain else None}
+
+
+@router.get("/entities/{entity_id}/claims", summary="Claims naming the entity")
+def api_entity_claims(request: Request, entity_id: str, session: DB,
+                      domain: str | None = None, status: Status = "accepted",
+                      limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    ent = get_entity(session, entity_id)
+    f = claim_filter(domain, None, ent.id, None, status, None, None)
+    total, items = claim_page(session, f, limit, offset, lang_of(request), state_of(request).counts)
+    return page(total, limit, offset, items)
+
+
+def cached_findings(request: Request, session: Session, lang: str,
+                    target: str | None) -> list[dict[str, Any]] | None:
+    cache = state_of(request).cache
+    key = ("findings", data_version(session), lang, target)
+    hit = cache.get(key)
+    if hit is None:
+        hit = ("ok", integrations.findings(session, lang, target_id=target))
+        cache.put(key, hit)
+    return hit[1]
+
+
+@router.get("/entities/{entity_id}/findings", summary="Screening findings about the entity")
+def api_entity_findings(request: Request, entity_id: str, session: DB,
+                        lang: str | None = None) -> dict[str, Any]:
+    ent = get_entity(session, entity_id)
+    items = cached_findings(request, session, lang_of(request, lang), ent.id)
+    return {"available": items is not None, "items": items or []}
+
+
+@router.get("/entities/{entity_id}/scorecard", summary="The project's scorecard (screening)")
+def api_scorecard(request: Request, entity_id: str, session: DB, lang: str | None = None) -> dict[str, Any]:
+    ent = get_entity(session, entity_id)
+    card = integrations.scorecard(session, ent, lang_of(request, lang))
+    return {"available": card is not None, "scorecard": card}
+
+
+# --- claims ------------------------------------------------------------------------------
+
+@router.get("/claims", summary="Claims, filtered and paginated (newest first)")
+def api_claims(request: Request, session: DB,
+               domain: str | None = None, sector: str | None = None,
+               entity: Annotated[str | None, Query(description="Entity id")] = None,
+               source: Annotated[str | None, Query(description="Source id")] = None,
+               status: Status = "accepted", predicate: str | None = None,
+               date_from: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
+               date_to: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD (inclusive)")] = None,
+               limit: Limit = 50, offset: Offset = 0, lang: str | None = None) -> dict[str, Any]:
+    f = claim_filter(domain, sector, entity, source, status, date_from, date_to, predicate)
+    total, items = claim_page(session, f, limit, offset, lang_of(request, lang), state_of(request).counts)
+    return page(total, limit, offset, items)
+
+
+@router.get("/claims/{claim_id}", summary="One claim with its entities, evidence and source")
+def api_claim(request: Request, claim_id: str, session: DB) -> dict[str, Any]:
+    claim = session.scalar(select(Claim).where(Claim.id == claim_id).options(
+        selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source)))
+    if claim is None:
+        raise WebError(404, f"no claim with id {claim_id!r}")
+    out = claim_dict(claim, lang_of(request))
+    out.update({"note": claim.note, "duplicate_of": claim.duplicate_of, "case_id": claim.case_id})
+    return out
+
+
+class Decision(BaseModel):
+    note: str | None = None
+
+
+class ClaimEdit(BaseModel):
+    quote: str | None = None
+    date: str | None = None
+    place: str | None = None
+    domain: str | None = None
+    sector: str | None = None
+    qualifier: str | None = None
+    note: str | None = None
+    modality: str | None = None
+    predicate: str | None = None
+
+
+def _write(request: Request, fn: Callable[[Session], None]) -> None:
+    try:
+        with state_of(request).store.session() as session:
+            fn(session)
+    except LookupError as exc:
+        raise WebError(404, str(exc).strip("'\"")) from None
+    except ValueError as exc:
+        raise WebError(422, str(exc)) from None
+    state_of(request).invalidate()
+
+
+@router.post("/claims/{claim_id}/accept", summary="Accept a candidate claim (editor)",
+             dependencies=[Depends(check_csrf)])
+def api_accept(request: Request, claim_id: str,
+               body: Annotated[Decision | None, Body()] = None) -> dict[str, Any]:
+    user = editor(request)
+    _write(request, lambda s: integrations.accept(s, claim_id, user.username, body.note if body else None))
+    return {"id": claim_id, "status": "accepted"}
+
+
+@router.post("/claims/{claim_id}/reject", summary="Reject a candidate claim (editor)",
+             dependencies=[Depends(check_csrf)])
+def api_reject(request: Request, claim_id: str,
+               body: Annotated[Decision | None, Body()] = None) -> dict[str, Any]:
+    user = editor(request)
+    _write(request, lambda s: integrations.reject(s, claim_id, user.username, body.note if body else None))
+    return {"id": claim_id, "status": "rejected"}
+
+
+@router.patch("/claims/{claim_id}", summary="Edit a claim's fields (editor)",
+              dependencies=[Depends(check_csrf)])
+def api_edit(request: Request, claim_id: str, body: ClaimEdit) -> dict[str, Any]:
+    user = editor(request)
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise WebError(422, "nothing to change")
+    _write(request, lambda s: integrations.edit(s, claim_id, changes, user.username))
+    with state_of(request).store.reader() as session:
+        return api_claim(request, claim_id, session)
+
+
+@router.get("/review/candidates", summary="Candidate claims waiting for review")
+def api_candidates(request: Request, session: DB, source: str | None = None,
+                   limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    f = claim_filter(None, None, None, source, "candidate", None, None)
+    total, items = claim_page(session, f, limit, offset, lang_of(request))
+    return page(total, limit, offset, items)
+
+
+# --- sources -----------------------------------------------------------------------------
+
+@router.get("/sources", summary="Sources (documents and datasets)")
+def api_sources(session: DB, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    total = session.scalar(select(func.count()).select_from(Source)) or 0
+    rows = session.scalars(select(Source).order_by(Source.published.desc(), Source.id).limit(limit).offset(offset))
+    return page(total, limit, offset, [source_dict(s) for s in rows])
+
+
+@router.get("/sources/{source_id}", summary="A source's metadata and its claims' spans")
+def api_source(source_id: str, session: DB) -> dict[str, Any]:
+    src = get_source(session, source_id)
+    out = source_dict(src)
+    out["has_text"] = src.text_length is not None
+    out["claims"] = [{"id": c.id, "status": c.status, "offsets": [c.offset_start, c.offset_end]
+                      if c.offset_start is not None else None, "quote": c.quote}
+                     for c in source_claims(session, src.id)]
+    return out
+
+
+@router.get("/sources/{source_id}/text", response_class=PlainTextResponse,
+            summary="The source's stored text (plain text; claim offsets index into it)")
+def api_source_text(source_id: str, session: DB) -> PlainTextResponse:
+    src = get_source(session, source_id)
+    if src.text is None:
+        raise WebError(404, f"source {source_id!r} has no stored text; ingest its file")
+    return PlainTextResponse(src.text, headers={"Content-Disposition": "inline"})
+
+
+# --- screening -----------------------------------------------------------------------------
+
+@router.get("/findings", summary="Screening findings (red flags with their evidence)")
+def api_findings(request: Request, session: DB, lang: str | None = None,
+                 limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    items = cached_findings(request, session, lang_of(request, lang), None)
+    if items is None:
+        return {"available": False, **page(0, limit, offset, [])}
+    return {"available": True, **page(len(items), limit, offset, items[offset:offset + limit])}
+
+
+@router.get("/indicators", summary="Indicators per domain")
+def api_indicators(request: Request, session: DB, lang: str | None = None) -> dict[str, Any]:
+    lang = lang_of(request, lang)
+    data = integrations.indicators(session, lang)
+    return {"available": data is not None, "indicators": data,
+            "claims_by_domain": {k: {"label": label("domain", k, lang), "claims": v}
+                                 for k, v in claim_counts_by_domain(session).items()},
+            "claims_per_year": dict(claims_per_year(session))}
+
+
+def network_data(request: Request, session: Session, entity: str | None, max_nodes: int) -> dict[str, Any]:
+    cache = state_of(request).cache
+    key = ("network", data_version(session), entity, max_nodes)
+    hit = cache.get(key)
+    if hit is None:
+        graph = integrations.network_graph(session, max_nodes) if entity is None else None
+        hit = graph if graph is not None else build_network(session, max_nodes, entity)
+        hit["builder"] = "screening" if graph is not None else "claims"
+        cache.put(key, hit)
+    return hit
+
+
+@router.get("/network", summary="Influence network: entities linked by claims")
+def api_network(request: Request, session: DB, entity: str | None = None,
+                max_nodes: Annotated[int, Query(ge=2, le=2000)] = 250) -> dict[str, Any]:
+    if entity:
+        entity = get_entity(session, entity).id
+    return network_data(request, session, entity, max_nodes)
+
+
+@router.get("/search", summary="Full-text search over entities, claims and sources")
+def api_search(session: DB, q: Annotated[str, Query(min_length=1, max_length=200)],
+               kind: Annotated[list[Literal["entity", "claim", "source"]] | None, Query()] = None,
+               limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
+    hits = run_search(session, q, kinds=kind, limit=limit, offset=offset)
+    return {"q": q, "items": [{"kind": h.kind, "id": h.ref_id, "title": h.title} for h in hits]}
+
+
+@router.get("/geo/{iso}", summary="The shipped map of a country (approximate outline and places)")
+def api_geo(iso: str) -> dict[str, Any]:
+    data = geo.country(iso)
+    if data is None:
+        raise WebError(404, f"no map for country {iso!r}; available: {', '.join(geo.available())}")
+    return data
+
+
+# --- exports -------------------------------------------------------------------------------
+
+class _QueueWriter(io.TextIOBase):
+    def __init__(self, q: queue.Queue, stop: threading.Event) -> None:
+        self.q, self.stop, self.buf = q, stop, []
+        self.size = 0
+
+    def write(self, s: str) -> int:
+        self.buf.append(s)
+        self.size += len(s)
+        if self.size > 65536:
+            self.flush()
+        return len(s)
+
+    def flush(self) -> None:
+        if self.buf:
+            chunk = "".join(self.buf)
+            self.buf, self.size = [], 0
+            while not self.stop.is_set():
+                try:
+                    self.q.put(chunk, timeout=1)
+                    return
+                except queue.Full:
+                    continue
+            raise BrokenPipeError("client went away")
+
+
+def stream(request: Request, write: Callable[[Session, IO[str]], Any]) -> Iterator[bytes]:
+    """Run an export writer in a thread and stream what it writes."""
+    q: queue.Queue = queue.Queue(maxsize=16)
+    stop = threading.Event()
+    store = state_of(request).store
+
+    def work() -> None:
+        out = _QueueWriter(q, stop)
+        try:
+            with store.reader() as session:
+                write(session, out)
+            out.flush()
+        except BrokenPipeError:
+            return
+        except Exception as exc:  # noqa: BLE001 - reported inside the stream
+            q.put(f"\n# export failed: {exc.__class__.__name__}: {exc}\n")
+        q.put(None)
+
+    threading.Thread(target=work, daemon=True).start()
+    try:
+        while True:
+            chunk = q.get()
+            if chunk is None:
+                return
+            yield chunk.encode("utf-8")
+    finally:
+        stop.set()
+
+
+def export_statuses(status: list[str] | None, default: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    return tuple(status) if status else default
+
+
+StatusList = Annotated[list[Literal["candidate", "accepted", "rejected"]] | None, Query()]
+
+
+@router.get("/export/claims.jsonl", summary="Claims as JSON Lines (streamed)")
+def export_claims(request: Request, status: StatusList = None, domain: str | None = None) -> StreamingResponse:
+    from veeduria.export.claims import write_claims_jsonl
+
+    if domain and domain not in domains():
+        raise WebError(422, f"unknown domain {domain!r}")
+    statuses = export_statuses(status, None)
+    return StreamingResponse(
+        stream(request, lambda s, out: write_claims_jsonl(s, out, statuses=statuses, domain=domain)),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="claims.jsonl"'})
+
+
+@router.get("/export/ftm.jsonl", summary="FollowTheMoney entities as JSON Lines (streamed)")
+def export_ftm(request: Request, status: StatusList = None) -> StreamingResponse:
+    from veeduria.export.ftm import write_ftm
+
+    statuses = export_statuses(status, ("accepted",))
+    return StreamingResponse(stream(request, lambda s, out: write_ftm(s, out, statuses)),
+                             media_type="application/x-ndjson",
+                             headers={"Content-Disposition": 'attachment; filename="ftm.jsonl"'})
+
+
+@router.get("/export/claims.csv", summary="Claims as CSV (streamed)")
+def export_claims_csv(request: Request, status: StatusList = None) -> StreamingResponse:
+    from veeduria.export.tables import write_claims_csv
+
+    statuses = export_statuses(status, None)
+    return StreamingResponse(stream(request, lambda s, out: write_claims_csv(s, out, statuses)),
+                             media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="claims.csv"'})
+
+
+@router.get("/export/entities.csv", summary="Entities as CSV (streamed)")
+def export_entities_csv(request: Request) -> StreamingResponse:
+    from veeduria.export.tables import write_entities_csv
+
+    return StreamingResponse(stream(request, write_entities_csv), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="entities.csv"'})
+
+
+# --- sessions and uploads ---------------------------------------------------------------------
+
+@router.get("/me", summary="The current user (or none) and the CSRF token for writes")
+def api_me(request: Request) -> dict[str, Any]:
+    user = current_user(request)
+    return {"user": {"username": user.username, "role": user.role} if user else None,
+            "csrf_token": session_data(request).csrf}
+
+
+class Login(BaseModel):
+    username: str
+    password: str
+
+
+@router.post("/login", summary="Log in (send the CSRF token from /api/me in X-CSRF-Token)",
+             dependencies=[Depends(check_csrf)])
+def api_login(request: Request, body: Login) -> dict[str, Any]:
+    user = login_user(request, body.username, body.password)
+    return {"user": {"username": user.username, "role": user.role},
+            "csrf_token": session_data(request).csrf}
+
+
+def login_user(request: Request, username: str, password: str) -> Any:
+    from veeduria.present.web import i18n
+
+    throttle = state_of(request).throttle
+    keys = [f"u:{username.strip().lower()}", f"ip:{request.client.host if request.client else '-'}"]
+    if any(throttle.blocked(k) for k in keys):
+        raise WebError(429, i18n.translate(request.state.lang, "login_blocked"))
+    with state_of(request).store.session() as session:
+        user = authenticate(session, username, password)
+        if user is not None:
+            session.flush()
+            session.expunge(user)
+    if user is None:
+        for k in keys:
+            throttle.failed(k)
+        raise WebError(401, i18n.translate(request.state.lang, "login_failed"))
+    throttle.reset(keys[0])
+    start_session(request, user.id)
+    return user
+
+
+@router.post("/logout", summary="Log out", dependencies=[Depends(check_csrf)])
+def api_logout(request: Request) -> dict[str, Any]:
+    start_session(request, None)
+    return {"user": None, "csrf_token": session_data(request).csrf}
+
+
+@router.post("/upload", summary="Upload a document to ingest in the background (editor)",
+             dependencies=[Depends(check_csrf)], status_code=202)
+async def api_upload(request: Request) -> dict[str, Any]:
+    user = editor(request)
+    job = await receive_upload(request, user.username)
+    return job.to_dict()
+
+
+async def receive_upload(request: Request, actor: str) -> Any:
+    """Check type and size, save the file, queue the ingest job."""
+    settings = state_of(request).settings
+    limit = settings.max_upload_bytes
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit + 64 * 1024:
+        raise WebError(413, f"upload is over the {limit // (1024 * 1024)} MB limit")
+    form = await request.form(max_files=1, max_fields=20)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise WebError(422, "no file in the 'file' field")
+    name = Path(upload.filename).name
+    suffix = Path(name).suffix.lower()
+    if suffix not in settings.upload_types:
+        raise WebError(415, f"{name}: type {suffix or '(none)'} not accepted; "
+                            f"accepted: {', '.join(settings.upload_types)}")
+    jobs = state_of(request).jobs
+    job_id = jobs.new_id()
+    path = jobs.path_for(job_id, suffix)
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := await upload.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                path.unlink(missing_ok=True)
+                raise WebError(413, f"{name}: over the {limit // (1024 * 1024)} MB limit")
+            out.write(chunk)
+    if size == 0:
+        path.unlink(missing_ok=True)
+        raise WebError(422, f"{name}: empty file")
+    meta = {k: str(form.get(k)).strip()[:500] for k in ("title", "published", "url", "language")
+            if isinstance(form.get(k), str) and str(form.get(k)).strip()}
+    if meta.get("published"):
+        from veeduria.text import parse_partial_date
+
+        try:
+            parse_partial_date(meta["published"])
+        except ValueError as exc:
+            path.unlink(missing_ok=True)
+            raise WebError(422, str(exc)) from None
+    return jobs.submit(job_id, path, name, meta, actor)
+
+
+@router.get("/jobs/{job_id}", summary="State of an ingest job")
+def api_job(request: Request, job_id: str) -> dict[str, Any]:
+    job = state_of(request).jobs.get(job_id)
+    if job is None:
+        raise WebError(404, f"no job {job_id!r}")
+    out = job.to_dict()
+    src = out["result"].get("source_id") if isinstance(out["result"], dict) else None
+    if src:
+        with state_of(request).store.reader() as session:
+            out["candidates"] = [claim_dict(c) for c in source_claims(session, src)
+                                 if c.status == "candidate"][:200]
+    return out

@@ -1,0 +1,342 @@
+"""Server-rendered pages (Jinja2). All text is escaped by the templates; scripts are static
+files only (the CSP forbids inline scripts)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from veeduria.present.web import geo, i18n, integrations
+from veeduria.present.web.api import (
+    _write,
+    cached_findings,
+    claim_filter,
+    get_entity,
+    get_source,
+    login_user,
+    receive_upload,
+)
+from veeduria.present.web.app import (
+    WebError,
+    admin,
+    check_csrf,
+    db,
+    editor,
+    render,
+    safe_next,
+    start_session,
+    state_of,
+)
+from veeduria.present.web.data import (
+    ClaimFilter,
+    claim_counts_by_domain,
+    claim_query,
+    claims_per_year,
+    highlight,
+    list_claims,
+    source_claims,
+    timeline,
+)
+from veeduria.query import owners_of, ownership_chain, stats, subsidiaries_of
+from veeduria.store.models import Claim, ClaimEntity, Entity
+from veeduria.store.search import search as run_search
+from veeduria.vocab import MODALITIES, domains, predicates, sectors
+
+router = APIRouter(include_in_schema=False)
+DB = Annotated[Session, Depends(db)]
+
+
+def latest_claims(session: Session, n: int = 10) -> list[Claim]:
+    return list(session.scalars(
+        select(Claim).where(Claim.status == "accepted").order_by(Claim.created_at.desc(), Claim.id)
+        .limit(n).options(selectinload(Claim.roles).selectinload(ClaimEntity.entity),
+                          selectinload(Claim.source))))
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, session: DB) -> HTMLResponse:
+    lang = request.state.lang
+    by_domain = claim_counts_by_domain(session)
+    rows = sorted(((k, by_domain.get(k, 0)) for k in domains()), key=lambda kv: -kv[1])
+    findings = cached_findings(request, session, lang, None)
+    return render(request, "overview.html", {
+        "stats": stats(session), "by_domain": rows, "per_year": claims_per_year(session),
+        "latest": latest_claims(session), "findings": (findings or [])[:10],
+        "findings_available": findings is not None,
+        "indicators": integrations.indicators(session, lang),
+    })
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, session: DB,
+                q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+    groups: dict[str, list[Any]] = defaultdict(list)
+    if q.strip():
+        for hit in run_search(session, q, limit=60):
+            groups[hit.kind].append(hit)
+    return render(request, "search.html", {"q": q, "groups": groups})
+
+
+def entity_place_texts(session: Session, ent: Entity, claims: list[Claim]) -> list[str]:
+    texts = [n.name for n in ent.names] or [ent.name]
+    for c in claims:
+        if c.place:
+            texts.append(c.place)
+        for r in c.roles:
+            if r.role == "location" and r.entity_id != ent.id:
+                texts.extend(n.name for n in r.entity.names)
+    return texts
+
+
+def host_country(session: Session, ent: Entity, claims: list[Claim]) -> str | None:
+    for iso in [c.country for c in claims if c.country] + [ent.country]:
+        if iso and geo.country(iso):
+            return iso.lower()
+    return None
+
+
+@router.get("/entity/{entity_id}", response_class=HTMLResponse)
+def entity_page(request: Request, entity_id: str, session: DB) -> Response:
+    ent = get_entity(session, entity_id)
+    if ent.id != entity_id:
+        return RedirectResponse(f"/entity/{ent.id}", status_code=301)
+    lang = request.state.lang
+    claims = list(session.scalars(
+        claim_query(ClaimFilter(entity=ent.id)).order_by(Claim.domain, Claim.date_sort, Claim.id)
+        .limit(2000).options(selectinload(Claim.roles).selectinload(ClaimEntity.entity),
+                             selectinload(Claim.source))))
+    by_domain: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        by_domain[c.domain].append(c)
+    is_project = ent.schema in ("Project", "Asset")
+    map_data = None
+    if is_project:
+        iso = host_country(session, ent, claims)
+        if iso:
+            places = geo.locate(iso, entity_place_texts(session, ent, claims))
+            meta = ent.meta or {}
+            if isinstance(meta.get("lat"), int | float) and isinstance(meta.get("lon"), int | float):
+                places = [{"name": ent.name, "lat": meta["lat"], "lon": meta["lon"], "kind": "site"}]
+            map_data = geo.svg_map(iso, places)
+    findings = cached_findings(request, session, lang, ent.id)
+    return render(request, "entity.html", {
+        "e": ent, "chain": ownership_chain(session, ent.id), "owners": owners_of(session, ent.id),
+        "subsidiaries": [(s, c) for s, c in subsidiaries_of(session, ent.id) if s is not None],
+        "by_domain": dict(sorted(by_domain.items())), "n_claims": len(claims),
+        "findings": findings or [], "findings_available": findings is not None,
+        "is_project": is_project, "map": map_data,
+        "scorecard": integrations.scorecard(session, ent, lang) if is_project else None,
+        "scorecard_available": integrations.optional("veeduria.screen.scorecard", "scorecard") is not None,
+    })
+
+
+@router.get("/claim/{claim_id}")
+def claim_page(claim_id: str, session: DB) -> RedirectResponse:
+    """A claim is shown where it is quoted: in its source's text."""
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise WebError(404, f"no claim with id {claim_id!r}")
+    return RedirectResponse(f"/source/{claim.source_id}#q-{claim.id}", status_code=303)
+
+
+@router.get("/project/{entity_id}")
+def project_page(entity_id: str) -> RedirectResponse:
+    return RedirectResponse(f"/entity/{entity_id}", status_code=308)
+
+
+@router.get("/source/{source_id}", response_class=HTMLResponse)
+def source_page(request: Request, source_id: str, session: DB) -> HTMLResponse:
+    src = get_source(session, source_id)
+    claims = source_claims(session, src.id)
+    text = src.text
+    return render(request, "source.html", {
+        "s": src, "claims": claims, "segments": highlight(text, claims) if text else None,
+    })
+
+
+@router.get("/timeline", response_class=HTMLResponse)
+def timeline_page(request: Request, session: DB, domain: str | None = None) -> HTMLResponse:
+    if domain and domain not in domains():
+        raise WebError(404, f"unknown domain {domain!r}")
+    claims = timeline(session, domain)
+    years: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        years[(c.date_sort or "")[:4]].append(c)
+    return render(request, "timeline.html", {"years": dict(years), "domain": domain,
+                                             "per_year": claims_per_year(session, domain)})
+
+
+@router.get("/network", response_class=HTMLResponse)
+def network_page(request: Request, entity: str | None = None) -> HTMLResponse:
+    return render(request, "network.html", {"entity": entity})
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def docs_page(request: Request) -> HTMLResponse:
+    spec = request.app.openapi()
+    ops = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            params = [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
+                       "description": p.get("description", ""),
+                       "type": _schema_type(p.get("schema", {}))} for p in op.get("parameters", [])]
+            body = op.get("requestBody", {}).get("content", {})
+            ops.append({"path": path, "method": method.upper(), "summary": op.get("summary", ""),
+                        "params": params, "body": ", ".join(body), "write": method != "get",
+                        "try": method == "get" and "{" not in path and "export" not in path})
+    return render(request, "docs.html", {"ops": ops, "title": spec["info"]["title"],
+                                         "description": spec["info"].get("description", "")})
+
+
+def _schema_type(schema: dict[str, Any]) -> str:
+    if "anyOf" in schema:
+        return " | ".join(_schema_type(s) for s in schema["anyOf"] if s.get("type") != "null")
+    if "enum" in schema:
+        return " | ".join(map(str, schema["enum"]))
+    if schema.get("type") == "array":
+        return f"list of {_schema_type(schema.get('items', {}))}"
+    return schema.get("type", "")
+
+
+# --- language ---------------------------------------------------------------------------------
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str, next: str | None = None) -> RedirectResponse:
+    if code not in i18n.languages():
+        raise WebError(404, f"no language {code!r}")
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(i18n.LANG_COOKIE, code, max_age=365 * 86400, samesite="lax",
+                        secure=state_of(request).settings.secure_cookies)
+    return response
+
+
+# --- login ------------------------------------------------------------------------------------
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "login.html", {"next": safe_next(next), "error": None})
+
+
+@router.post("/login", dependencies=[Depends(check_csrf)])
+def login_submit(request: Request, username: Annotated[str, Form(max_length=64)],
+                 password: Annotated[str, Form(max_length=1024)],
+                 next: Annotated[str, Form()] = "/") -> Response:
+    try:
+        login_user(request, username, password)
+    except WebError as exc:
+        return render(request, "login.html", {"next": safe_next(next), "error": exc.detail,
+                                              "username": username}, status_code=exc.status_code)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(check_csrf)])
+def logout(request: Request) -> RedirectResponse:
+    start_session(request, None)
+    return RedirectResponse("/", status_code=303)
+
+
+# --- review -----------------------------------------------------------------------------------
+
+@router.get("/review", response_class=HTMLResponse)
+def review_page(request: Request, session: DB, source: str | None = None,
+                offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+    editor(request)
+    f = claim_filter(None, None, None, source, "candidate", None, None)
+    total, rows = list_claims(session, f, 50, offset, None)
+    return render(request, "review.html", {
+        "claims": rows, "total": total, "offset": offset, "source": source,
+        "review_module": integrations.review_available(),
+        "vocab": {"domains": domains(), "sectors": sectors(), "predicates": predicates(),
+                  "modalities": MODALITIES},
+    })
+
+
+def _back(request: Request, default: str = "/review") -> str:
+    ref = request.headers.get("referer", "")
+    base = str(request.base_url)
+    return safe_next("/" + ref[len(base):] if ref.startswith(base) else None, default)
+
+
+@router.post("/review/{claim_id}/accept", dependencies=[Depends(check_csrf)])
+def review_accept(request: Request, claim_id: str) -> RedirectResponse:
+    user = editor(request)
+    _write(request, lambda s: integrations.accept(s, claim_id, user.username))
+    return RedirectResponse(_back(request), status_code=303)
+
+
+@router.post("/review/{claim_id}/reject", dependencies=[Depends(check_csrf)])
+def review_reject(request: Request, claim_id: str) -> RedirectResponse:
+    user = editor(request)
+    _write(request, lambda s: integrations.reject(s, claim_id, user.username))
+    return RedirectResponse(_back(request), status_code=303)
+
+
+@router.post("/review/{claim_id}/edit", dependencies=[Depends(check_csrf)])
+async def review_edit(request: Request, claim_id: str) -> RedirectResponse:
+    user = editor(request)
+    form = await request.form()
+    changes = {k: str(form[k]) for k in integrations.EDITABLE if k in form}
+    from starlette.concurrency import run_in_threadpool
+
+    await run_in_threadpool(_write, request, lambda s: integrations.edit(s, claim_id, changes, user.username))
+    return RedirectResponse(_back(request), status_code=303)
+
+
+# --- upload -----------------------------------------------------------------------------------
+
+@router.get("/upload", response_class=HTMLResponse)
+def upload_page(request: Request) -> HTMLResponse:
+    editor(request)
+    settings = state_of(request).settings
+    return render(request, "upload.html", {
+        "types": ", ".join(settings.upload_types), "accept": ",".join(settings.upload_types),
+        "max_mb": settings.max_upload_bytes // (1024 * 1024)})
+
+
+@router.post("/upload", dependencies=[Depends(check_csrf)])
+async def upload_submit(request: Request) -> RedirectResponse:
+    user = editor(request)
+    job = await receive_upload(request, user.username)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: str) -> HTMLResponse:
+    editor(request)
+    job = state_of(request).jobs.get(job_id)
+    if job is None:
+        raise WebError(404, f"no job {job_id!r}")
+    return render(request, "job.html", {"job": job})
+
+
+# --- users (admin) ----------------------------------------------------------------------------
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(request: Request, session: DB, error: str | None = None) -> HTMLResponse:
+    admin(request)
+    from veeduria.present.web.models import ROLES, User
+
+    users = list(session.scalars(select(User).order_by(User.username)))
+    return render(request, "users.html", {"users": users, "roles": ROLES, "error": error})
+
+
+@router.post("/users", dependencies=[Depends(check_csrf)])
+def users_add(request: Request, username: Annotated[str, Form(max_length=64)],
+              password: Annotated[str, Form(max_length=1024)],
+              role: Annotated[str, Form()]) -> Response:
+    user = admin(request)
+    from veeduria.present.web.auth import UserError, add_user
+
+    try:
+        with state_of(request).store.session() as s:
+            add_user(s, username, password, role, actor=user.username)
+    except UserError as exc:
+        with state_of(request).store.reader() as s:
+            return users_page(request, s, error=str(exc))
+    return RedirectResponse("/users", status_code=303)
+

@@ -1,0 +1,166 @@
+"""What a worker does with one document: read it, extract candidate claims, and turn them
+into plain rows ready for the bulk writer (values, roles, search text). Pure functions over
+picklable inputs, so the same code runs in-process or on any Dask worker; all CPU-heavy
+work (parsing, language detection, extraction, text folding for search) happens here and
+the writer only inserts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from veeduria.extract import METHOD, DocMeta, Gazetteer, extract
+from veeduria.model import ClaimRecord, EntityRecord
+from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError
+from veeduria.sources.pipeline import _apply_meta
+from veeduria.sources.readers import read_document
+from veeduria.store.writer import claim_values
+from veeduria.text import fold
+from veeduria.vocab import label
+
+DONE = "done"  # a source with this content hash was already extracted by this method
+KNOWN = "known"  # a source with this content hash exists but was not extracted (curated)
+
+
+def search_body(*parts: str | None) -> str:
+    """Same text as veeduria.store.search builds for its index (kept in step by a test)."""
+    joined = " ".join(p for p in parts if p)
+    folded = fold(joined)
+    return joined if folded == joined.lower() else f"{joined} {folded}"
+
+
+def claim_search_doc(values: dict[str, Any], role_names: list[str]) -> tuple[str, str]:
+    """(title, body) of a claim's search document, as index_claims would write it."""
+    return values["quote"][:200], search_body(
+        values["quote"], " ".join(role_names), label("predicate", values["predicate"]),
+        values["qualifier"], values["place"], values["note"], values["domain"], values["sector"])
+
+
+@dataclass
+class ClaimRow:
+    id: str
+    record: ClaimRecord  # kept for the index of known claims (duplicate detection)
+    values: dict[str, Any]
+    roles: list[tuple[str, str, int]]  # (entity_id, role, position)
+    role_names: list[str]  # entity names the search text was built with
+    search: tuple[str, str]
+
+
+@dataclass
+class EntityRow:
+    id: str
+    values: dict[str, Any]
+    names: list[dict[str, Any]]
+    search: tuple[str, str]
+
+
+@dataclass
+class DocResult:
+    """One document's outcome: `status` is new | done | known | error."""
+
+    path: str
+    status: str
+    content_hash: str | None = None
+    words: int = 0
+    source: dict[str, Any] | None = None
+    source_search: tuple[str, str] | None = None
+    claims: list[ClaimRow] = field(default_factory=list)
+    entities: list[EntityRow] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class WorkContext:
+    """Shared by every task of a job; built once by the client and scattered to workers."""
+
+    gazetteer: Gazetteer
+    known_hashes: dict[str, str]  # content hash -> DONE | KNOWN
+    max_bytes: int = DEFAULT_MAX_BYTES
+    meta: dict[str, Any] = field(default_factory=dict)  # metadata given for every document
+
+
+def entity_row(rec: EntityRecord) -> EntityRow:
+    """Rows for a new entity, as upsert_entity + index_entities would write them."""
+    values = {"id": rec.id, "schema": rec.schema, "name": rec.name, "country": rec.country,
+              "sector": rec.sector, "description": rec.description, "foreign": rec.foreign,
+              "meta": rec.meta, "case_id": None}
+    names, seen = [], set()
+    for name, lang, kind in [(rec.name, None, "name")] + [(n, lg, "alias") for n, lg in rec.aliases
+                                                          if n != rec.name]:
+        if name in seen:
+            continue
+        seen.add(name)
+        names.append({"entity_id": rec.id, "name": name, "lang": lang, "kind": kind,
+                      "normalized": fold(name)[:512]})
+    body = search_body(" ".join(n["name"] for n in names), rec.description, rec.sector,
+                       rec.country, rec.schema)
+    return EntityRow(rec.id, values, names, (rec.name, body))
+
+
+def claim_row(rec: ClaimRecord, names: dict[str, str]) -> ClaimRow:
+    claim_id = rec.fingerprint()
+    values = {"id": claim_id, **claim_values(rec)}
+    roles, seen = [], set()
+    for pos, (ent_id, role) in enumerate(rec.entities):
+        if (ent_id, role) not in seen:
+            seen.add((ent_id, role))
+            roles.append((ent_id, role, pos))
+    role_names = [names.get(ent_id, ent_id) for ent_id, _, _ in roles]
+    return ClaimRow(claim_id, rec, values, roles, role_names, claim_search_doc(values, role_names))
+
+
+def source_row(doc: Document) -> dict[str, Any]:
+    """A new source's values, as store_document writes them for a document not yet known."""
+    return {"id": doc.source_id, "kind": doc.kind, "filename": doc.filename,
+            "content_hash": doc.content_hash, "text": doc.text, "text_length": len(doc.text),
+            "meta": doc.meta or None, "title": doc.title, "author": doc.author,
+            "publisher": doc.publisher, "published": doc.published, "url": doc.url,
+            "language": doc.language}
+
+
+def process_document(path: str, ctx: WorkContext) -> DocResult:
+    """Read and extract one file. Never raises for bad input: the error comes back."""
+    try:
+        doc = read_document(Path(path), max_bytes=ctx.max_bytes)
+    except DocumentError as exc:
+        return DocResult(path, "error", error=str(exc))
+    state = ctx.known_hashes.get(doc.content_hash)
+    if state is not None:
+        return DocResult(path, state, content_hash=doc.content_hash)
+    try:
+        _apply_meta(doc, ctx.meta)
+        result = DocResult(path, "new", content_hash=doc.content_hash, words=len(doc.text.split()))
+        source = source_row(doc)
+        result.source = source
+        result.source_search = (source["title"] or source["id"], search_body(
+            source["title"], source["author"], source["publisher"], source["filename"]))
+        meta = DocMeta(source_id=source["id"], published=doc.published, language=doc.language,
+                       pages=doc.pages)
+        found = extract(doc.text, meta, ctx.gazetteer)
+    except Exception as exc:  # noqa: BLE001 - one bad document must not stop the job
+        first = str(exc).splitlines()[0][:200] if str(exc) else ""
+        return DocResult(path, "error", error=f"{path}: not processed ({exc.__class__.__name__}: {first})")
+    names = {ent_id: info.name for ent_id, info in ctx.gazetteer.entities.items()}
+    for rec in found.new_entities:
+        if rec.id not in ctx.gazetteer.entities:
+            result.entities.append(entity_row(rec))
+            names.setdefault(rec.id, rec.name)
+    for rec in found.claims:
+        problems = rec.problems()
+        if problems:
+            result.warnings.append(f"{path}: candidate skipped: {'; '.join(problems)}")
+            continue
+        result.claims.append(claim_row(rec, names))
+    return result
+
+
+def process_batch(paths: list[str], ctx: WorkContext) -> list[DocResult]:
+    """One Dask task: several documents, so scheduling costs little per document."""
+    return [process_document(p, ctx) for p in paths]
+
+
+def extraction_marker(content_hash: str, claims: int) -> dict[str, Any]:
+    """What the sequential ingest records in a source's meta after extracting it."""
+    return {"method": METHOD, "content_hash": content_hash, "claims": claims}
