@@ -124,21 +124,21 @@ def test_crash_mid_ingest_leaves_nothing(store, tmp_path: Path, monkeypatch) -> 
     second.write_text("Acme Group plans to invest $2.5 billion in Bay Port by 2027.", encoding="utf-8")
     before = _counts(store)
     calls = {"n": 0}
-    real = pipeline.insert_candidate
+    real = pipeline.insert_rows
 
     def failing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 2:  # the claims are in; their roles fail
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "insert_candidate", failing)
+    monkeypatch.setattr(pipeline, "insert_rows", failing)
     ingestor = Ingestor(store, actor="t")
     crashed = ingestor.ingest_path(first, {})
     assert not crashed.ok and "disk on fire" in crashed.errors[0] and str(first) in crashed.errors[0]
     assert calls["n"] == 2  # it did fail in the middle, after writing the source and a claim
     assert _counts(store) == before
-    monkeypatch.setattr(pipeline, "insert_candidate", real)
+    monkeypatch.setattr(pipeline, "insert_rows", real)
     ok = ingestor.ingest_path(second, {})
     assert ok.ok and ok.claims >= 1
     again = ingestor.ingest_path(first, {})

@@ -75,6 +75,16 @@ def _trie_regex(words: Iterable[str]) -> str:
     return emit(trie)
 
 
+_MAX_RECENT = 2000
+
+
+def _compile(surfaces: Iterable[str]) -> re.Pattern[str]:
+    lowered = {s.lower() for s in surfaces}
+    body = _trie_regex(sorted(lowered)) if lowered else r"(?!x)x"
+    # Boundaries: no word character on either side; "PRC-2188" is a radio model, not the PRC.
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w|-\d)", re.IGNORECASE)
+
+
 class Gazetteer:
     """Known names -> entities. `find(text)` returns non-overlapping mentions, longest first."""
 
@@ -84,6 +94,10 @@ class Gazetteer:
         self._by_key: dict[str, list[str]] = {}
         self._surfaces: set[str] = set()
         self._regex: re.Pattern[str] | None = None
+        # Names added after the big regex was compiled (an ingest batch learning each
+        # document's new names) go to a small second regex instead of recompiling the big one.
+        self._recent: set[str] = set()
+        self._recent_regex: re.Pattern[str] | None = None
         self._upper_cache: set[str] | None = None
         for info in entities:
             self.entities[info.id] = info
@@ -94,6 +108,8 @@ class Gazetteer:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_regex"] = None
+        state["_recent_regex"] = None
+        state["_recent"] = set()
         state["_upper_cache"] = None
         return state
 
@@ -116,8 +132,12 @@ class Gazetteer:
         for variant in {name, strip_accents(name)}:
             if variant not in self._surfaces:
                 self._surfaces.add(variant)
-                self._regex = None
                 self._upper_cache = None
+                if self._regex is not None and len(self._recent) < _MAX_RECENT:
+                    self._recent.add(variant)
+                    self._recent_regex = None
+                else:
+                    self._regex = None
 
     def ids_for(self, name: str) -> list[str]:
         return list(self._by_key.get(_key(name), ()))
@@ -125,11 +145,9 @@ class Gazetteer:
     @property
     def regex(self) -> re.Pattern[str]:
         if self._regex is None:
-            lowered = {s.lower() for s in self._surfaces}
-            body = _trie_regex(sorted(lowered)) if lowered else r"(?!x)x"
-            # Boundaries: no word character on either side.
-            # "PRC-2188" is a radio model, not the PRC.
-            self._regex = re.compile(rf"(?<!\w)(?:{body})(?!\w|-\d)", re.IGNORECASE)
+            self._regex = _compile(self._surfaces)
+            self._recent = set()
+            self._recent_regex = None
         return self._regex
 
     def _case_ok(self, found: str) -> bool:
@@ -147,9 +165,27 @@ class Gazetteer:
             self._upper_cache = {s.upper() for s in self._surfaces}
         return self._upper_cache
 
+    def _matches(self, text: str) -> list[re.Match[str]]:
+        found = list(self.regex.finditer(text))
+        if not self._recent:
+            return found
+        if self._recent_regex is None:
+            self._recent_regex = _compile(self._recent)
+        extra = list(self._recent_regex.finditer(text))
+        if not extra:
+            return found
+        # Longest match first where the two regexes overlap, as one regex would choose.
+        merged = sorted(found + extra, key=lambda m: (m.start(), -m.end()))
+        out: list[re.Match[str]] = []
+        for m in merged:
+            if out and m.start() < out[-1].end():
+                continue
+            out.append(m)
+        return out
+
     def find(self, text: str) -> list[Mention]:
         mentions = []
-        for m in self.regex.finditer(text):
+        for m in self._matches(text):
             found = m.group()
             if not self._case_ok(found):
                 continue

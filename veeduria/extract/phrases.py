@@ -317,9 +317,9 @@ def quoted_projects(text: str, keep: Keep) -> None:
 # "(Iveco brand": a maker's name before a model code, or before "brand".
 _BRAND = re.compile(
     rf"(?:\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty)[ \t]+"
-    rf"(?:[a-z][\w-]*[ \t]+){{0,2}}(?P<b1>[{UPPER}][\w-]+(?:[ \t][{UPPER}][a-z]+)?)[ \t]+"
+    rf"(?:[a-z][\w-]{{0,30}}[ \t]+){{0,2}}(?P<b1>[{UPPER}][\w-]{{1,30}}(?:[ \t][{UPPER}][a-z]{{1,30}})?)[ \t]+"
     rf"(?=[A-Z]{{1,5}}[ -]?\d|[A-Z]{{2,}}[ \t]+[A-Z]?\d)"
-    rf"|(?P<b2>[{UPPER}][\w-]+)[ \t]+brand\b)")
+    rf"|(?<![\w-])(?P<b2>[{UPPER}][\w-]{{1,30}})[ \t]+brand\b)")
 
 
 def brands(text: str, keep: Keep) -> None:

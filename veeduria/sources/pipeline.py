@@ -8,23 +8,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from veeduria.extract import METHOD, ClaimIndex, DocMeta, Gazetteer, extract
+from veeduria.extract import METHOD, DocMeta, Gazetteer, extract
 from veeduria.extract.dedupe import key_of
-from veeduria.extract.from_store import claim_index_from_store, gazetteer_from_store
+from veeduria.extract.from_store import gazetteer_from_store
 from veeduria.extract.gazetteer import EntityInfo
 from veeduria.model import ClaimRecord
+from veeduria.scale.claim_index import EntityClaimIndex, entity_claim_index_from_store
 from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError
 from veeduria.sources.language import detect_language
 from veeduria.sources.readers import read_document, supported
 from veeduria.sources.store_docs import UnknownSourceError, store_document
 from veeduria.store import Store
 from veeduria.store.audit import record as audit
-from veeduria.store.models import Claim, ClaimEntity, Entity, Source
-from veeduria.store.search import index_claims, index_entities
+from veeduria.store.models import AuditEvent, Claim, ClaimEntity, Entity, SearchDoc, Source, utcnow
+from veeduria.store.search import index_entities
 from veeduria.store.writer import claim_values, upsert_entity
 from veeduria.text import parse_partial_date
 
@@ -62,12 +63,14 @@ class Ingestor:
         self.max_bytes = max_bytes
         self.extract = extract
         self._gazetteer: Gazetteer | None = None
-        self._index: ClaimIndex | None = None
+        # Bucketed by (predicate, entity): a look-up costs the claims sharing an entity with
+        # the candidate, not every claim with its predicate (veeduria.scale reuses it too).
+        self._index: EntityClaimIndex | None = None
 
-    def _context(self, session: Session) -> tuple[Gazetteer, ClaimIndex]:
+    def _context(self, session: Session) -> tuple[Gazetteer, EntityClaimIndex]:
         if self._gazetteer is None or self._index is None:
             self._gazetteer = gazetteer_from_store(session)
-            self._index = claim_index_from_store(session)
+            self._index = entity_claim_index_from_store(session)
         return self._gazetteer, self._index
 
     def ingest_path(self, path: Path, meta: dict[str, Any] | None = None) -> IngestResult:
@@ -144,6 +147,9 @@ class Ingestor:
                 continue
             valid.append((rec.fingerprint(), rec))
         stored_ids = _existing_claim_ids(session, [cid for cid, _ in valid])
+        names = {ent_id: info.name for ent_id, info in gazetteer.entities.items()}
+        names.update((rec.id, rec.name) for rec in found.new_entities)
+        rows = _CandidateRows(self.actor)
         written = []
         for claim_id, rec in valid:
             if claim_id in stored_ids:
@@ -152,19 +158,20 @@ class Ingestor:
             duplicate_of = index.find(rec)
             if duplicate_of == claim_id:
                 duplicate_of = None
-            insert_candidate(session, claim_id, rec, self.actor, duplicate_of)
+            rows.add(claim_id, rec, duplicate_of, names)
             if duplicate_of:
                 result.duplicates += 1
             else:
                 index.add(key_of(rec, claim_id))
                 pending_claims.append((rec, claim_id))
             written.append(claim_id)
+        session.flush()  # the source and new entities first: claims refer to them
+        rows.insert(session)
         session.flush()
         src.meta = {**(src.meta or {}), "extraction": {
             "method": METHOD, "content_hash": doc.content_hash, "claims": len(written)}}
         flag_modified(src, "meta")
         index_entities(session, new_ids)
-        index_claims(session, written, new=True)
         result.claims, result.entities = len(written), len(new_ids)
 
 
@@ -173,6 +180,52 @@ def _existing_claim_ids(session: Session, ids: list[str]) -> set[str]:
     for i in range(0, len(ids), 500):
         found.update(session.scalars(select(Claim.id).where(Claim.id.in_(ids[i:i + 500]))))
     return found
+
+
+class _CandidateRows:
+    """New candidate claims as plain rows (claims, roles, search documents, audit events),
+    inserted with one executemany per table inside the document's transaction: the same
+    rows insert_candidate + index_claims write, without an ORM object per row."""
+
+    def __init__(self, actor: str) -> None:
+        self.actor = actor
+        self.claims: list[dict[str, Any]] = []
+        self.roles: list[dict[str, Any]] = []
+        self.search: list[dict[str, Any]] = []
+        self.audit: list[dict[str, Any]] = []
+
+    def add(self, claim_id: str, rec: ClaimRecord, duplicate_of: str | None, names: dict[str, str]) -> None:
+        # veeduria.scale.work builds the same rows for the bulk writer (and imports this module).
+        from veeduria.scale.work import claim_row
+
+        now = utcnow()
+        row = claim_row(rec, names)
+        values = {k: v for k, v in row.values.items() if k != "id"}
+        self.claims.append({"id": claim_id, **values, "duplicate_of": duplicate_of,
+                            "created_at": now, "updated_at": now})
+        self.roles.extend({"claim_id": claim_id, "entity_id": e, "role": r, "position": p}
+                          for e, r, p in row.roles)
+        title, body = row.search
+        self.search.append({"kind": "claim", "ref_id": claim_id, "title": title, "body": body})
+        changes = {k: v for k, v in values.items() if v is not None and k != "meta"}
+        if duplicate_of:
+            changes["duplicate_of"] = duplicate_of
+        self.audit.append({"at": now, "actor": self.actor, "action": "create", "object_type": "claim",
+                           "object_id": claim_id, "changes": changes, "note": None})
+
+    def insert(self, session: Session) -> None:
+        if not self.claims:
+            return
+        conn = session.connection()
+        for table, rows in ((Claim.__table__, self.claims), (ClaimEntity.__table__, self.roles),
+                            (SearchDoc.__table__, self.search), (AuditEvent.__table__, self.audit)):
+            for i in range(0, len(rows), 1000):
+                insert_rows(conn, table, rows[i:i + 1000])
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany (a module-level function so tests can make it fail half-way)."""
+    conn.execute(insert(table), rows)
 
 
 def insert_candidate(session: Session, claim_id: str, rec: ClaimRecord, actor: str,
