@@ -38,12 +38,18 @@ def bench_extract(text: str, words: int) -> float:
     big = "\n\n".join([text] * reps)
     n_words = len(big.split())
     extract(text, {"source_id": "warm", "published": "2025-09"}, gz)  # compile regexes once
-    start = time.perf_counter()
-    result = extract(big, {"source_id": "bench", "published": "2025-09", "language": "en"}, gz)
-    elapsed = time.perf_counter() - start
-    print(f"extraction: {n_words:,} words in {elapsed:.2f} s = {n_words / elapsed:,.0f} words/s "
-          f"({len(result.claims):,} candidate claims, {len(result.mentions):,} entity mentions)")
-    return n_words / elapsed
+    # Best of three, wall clock and CPU time of this process: on a shared machine the CPU
+    # time is the honest "one core" figure (wall time includes waiting for the core).
+    best_wall = best_cpu = float("inf")
+    for _ in range(3):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = extract(big, {"source_id": "bench", "published": "2025-09", "language": "en"}, gz)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+    print(f"extraction: {n_words:,} words in {best_wall:.2f} s = {n_words / best_wall:,.0f} words/s wall, "
+          f"{n_words / best_cpu:,.0f} words/s CPU ({len(result.claims):,} candidate claims, "
+          f"{len(result.mentions):,} entity mentions)")
+    return n_words / best_cpu
 
 
 def bench_ingest(text: str, docs: int) -> float:
@@ -63,17 +69,18 @@ def bench_ingest(text: str, docs: int) -> float:
         load_case(store, "pe_prc")
         ingestor = Ingestor(store, actor="bench")
         files = sorted(folder.iterdir())
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         words = claims = 0
         for path in files:
             res = ingestor.ingest_path(path, {"published": "2025-09", "language": "en"})
             assert res.ok, res.errors
             words += res.words
             claims += res.claims
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         store.dispose()
     print(f"ingest (text, SQLite, extraction on): {len(files)} documents, {words:,} words in "
-          f"{elapsed:.2f} s = {words / elapsed:,.0f} words/s ({claims:,} candidate claims stored)")
+          f"{elapsed:.2f} s = {words / elapsed:,.0f} words/s wall, {words / cpu:,.0f} words/s CPU "
+          f"({claims:,} candidate claims stored)")
     return words / elapsed
 
 

@@ -33,7 +33,7 @@ _CURRENCY_PREFIX = {
 _CURRENCY_WORD = {
     "dollars": "USD", "dólares": "USD", "dolares": "USD", "usd": "USD", "us dollars": "USD",
     "soles": "PEN", "nuevos soles": "PEN", "pen": "PEN", "yuan": "CNY", "renminbi": "CNY",
-    "rmb": "CNY", "cny": "CNY", "euros": "EUR", "eur": "EUR", "reais": "BRL", "reales": "BRL",
+    "rmb": "CNY", "cny": "CNY", "yuanes": "CNY", "bolivianos": "BOB", "euros": "EUR", "eur": "EUR", "reais": "BRL", "reales": "BRL",
     "pounds": "GBP", "libras": "GBP",
 }
 _SCALE = {
@@ -47,7 +47,7 @@ _SCALE = {
 _PREFIX = r"US\s?\$|U\.S\.\s?\$|\$US|USD|S/\.?|PEN|RMB|CNY|¥|€|EUR|£|GBP|R\$|BRL|\$"
 _SCALE_RE = (r"mil\s+millones|millardos?|millones|mill[oó]n|billones|bill[oó]n|trillion|"
              r"billions?|millions?|thousand|mlls?\.?|mills?\.?|mln|mn|bln|bn|tn|MM|[MBK]|k")
-_WORD = r"(?:nuevos\s+)?soles|d[oó]lares(?:\s+estadounidenses)?|(?:US\s+)?dollars|yuan|renminbi|euros|reais|reales|pounds|libras|USD|PEN|RMB|CNY|EUR"
+_WORD = r"(?:nuevos\s+)?soles|d[oó]lares(?:\s+estadounidenses)?|(?:US\s+)?dollars|yuan(?:es)?|renminbi|bolivianos|euros|reais|reales|pounds|libras|USD|PEN|RMB|CNY|EUR"
 _APPROX = (r"(?:almost|nearly|about|around|approximately|roughly|over|more\s+than|"
            r"less\s+than|up\s+to|at\s+least|casi|cerca\s+de|alrededor\s+de|aproximadamente|"
            r"m[aá]s\s+de|menos\s+de|hasta|unos|unas|al\s+menos)")
@@ -229,7 +229,9 @@ UNITS = {
     "motorcycles": "vehicles", "motocicletas": "vehicles", "buses": "vehicles", "cameras": "cameras",
     "cámaras": "cameras", "hospitals": "hospitals", "hospitales": "hospitals",
     "projects": "projects", "proyectos": "projects", "companies": "companies", "empresas": "companies",
-    "years": "years", "años": "years", "barrels": "barrels", "barriles": "barrels",
+    "years": "years", "años": "years", "computers": "computers", "computadoras": "computers",
+    "laptops": "computers", "tablets": "computers", "ambulances": "vehicles",
+    "ambulancias": "vehicles", "radios": "radios", "boats": "boats", "patrol boats": "boats", "barrels": "barrels", "barriles": "barrels",
 }
 _UNIT_RE = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 QUANTITY_RE = re.compile(

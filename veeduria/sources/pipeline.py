@@ -12,12 +12,11 @@ from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from veeduria.extract import METHOD, DocMeta, Gazetteer, extract
+from veeduria.extract import METHOD, ClaimIndex, DocMeta, Gazetteer, extract
 from veeduria.extract.dedupe import key_of
-from veeduria.extract.from_store import gazetteer_from_store
+from veeduria.extract.from_store import claim_index_from_store, gazetteer_from_store
 from veeduria.extract.gazetteer import EntityInfo
 from veeduria.model import ClaimRecord
-from veeduria.scale.claim_index import EntityClaimIndex, entity_claim_index_from_store
 from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError
 from veeduria.sources.language import detect_language
 from veeduria.sources.readers import read_document, supported
@@ -63,14 +62,12 @@ class Ingestor:
         self.max_bytes = max_bytes
         self.extract = extract
         self._gazetteer: Gazetteer | None = None
-        # Bucketed by (predicate, entity): a look-up costs the claims sharing an entity with
-        # the candidate, not every claim with its predicate (veeduria.scale reuses it too).
-        self._index: EntityClaimIndex | None = None
+        self._index: ClaimIndex | None = None
 
-    def _context(self, session: Session) -> tuple[Gazetteer, EntityClaimIndex]:
+    def _context(self, session: Session) -> tuple[Gazetteer, ClaimIndex]:
         if self._gazetteer is None or self._index is None:
             self._gazetteer = gazetteer_from_store(session)
-            self._index = entity_claim_index_from_store(session)
+            self._index = claim_index_from_store(session)
         return self._gazetteer, self._index
 
     def ingest_path(self, path: Path, meta: dict[str, Any] | None = None) -> IngestResult:

@@ -125,7 +125,7 @@ class Claim(Base):
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     predicate: Mapped[str] = mapped_column(String(64), index=True)
-    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
     quote: Mapped[str] = mapped_column(Text)
     offset_start: Mapped[int | None] = mapped_column(Integer)
     offset_end: Mapped[int | None] = mapped_column(Integer)
@@ -141,11 +141,11 @@ class Claim(Base):
     # Sortable form of `date` (YYYY-MM-DD, missing parts as 01) for range queries.
     date_sort: Mapped[str | None] = mapped_column(String(10), index=True)
     place: Mapped[str | None] = mapped_column(Text)
-    domain: Mapped[str] = mapped_column(String(32), index=True)
-    sector: Mapped[str | None] = mapped_column(String(64), index=True)
+    domain: Mapped[str] = mapped_column(String(32))
+    sector: Mapped[str | None] = mapped_column(String(64))
     modality: Mapped[str] = mapped_column(String(16), default="actual")
     qualifier: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="candidate", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="candidate")
     method: Mapped[str] = mapped_column(String(64), default="curated")
     confidence: Mapped[float] = mapped_column(Float, default=0.9)
     note: Mapped[str | None] = mapped_column(Text)
@@ -200,8 +200,9 @@ class AuditEvent(Base):
 
 
 class SearchDoc(Base):
-    """Flattened text of entities and claims for full-text search. SQLite mirrors it into an
-    FTS5 table; PostgreSQL indexes it with a GIN index over to_tsvector('simple', body)."""
+    """Flattened text of entities, claims and sources for full-text search. SQLite mirrors
+    each kind into its own FTS5 table (search_fts_<kind>); PostgreSQL keeps a generated
+    tsvector column (tsv, not mapped here) with a partial GIN index per kind."""
 
     __tablename__ = "search_docs"
     __table_args__ = (UniqueConstraint("kind", "ref_id", name="uq_search_doc"),)

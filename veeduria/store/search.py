@@ -79,38 +79,56 @@ class Hit:
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+KIND_ORDER = ("entity", "source", "claim")
+# Ranking looks at no more than this many candidates per kind (the newest first), so a
+# frequent word among millions of claims costs the same as a rare one.
+RANK_WINDOW = 2000
 
 
 def search(session: Session, query: str, *, kinds: Iterable[str] | None = None,
            limit: int = 20, offset: int = 0) -> list[Hit]:
-    """Rank documents matching every word of `query` (the last word as a prefix)."""
+    """Documents matching every word of `query` (the last word as a prefix): entities
+    first, then sources, then claims, each kind ranked by relevance."""
     tokens = _TOKEN.findall(fold(query))
     if not tokens:
         return []
-    kinds = list(kinds) if kinds else ["entity", "claim", "source"]
-    kind_params = {f"k{i}": k for i, k in enumerate(kinds)}
-    kind_sql = ", ".join(f":{k}" for k in kind_params)
+    wanted = [k for k in KIND_ORDER if kinds is None or k in set(kinds)]
     dialect = session.get_bind().dialect.name
+    hits: list[Hit] = []
+    need = offset + limit
+    for kind in wanted:
+        if len(hits) >= need:
+            break
+        hits.extend(_search_kind(session, dialect, kind, tokens, need - len(hits)))
+    return hits[offset:need]
+
+
+def _search_kind(session: Session, dialect: str, kind: str, tokens: list[str], limit: int) -> list[Hit]:
     if dialect == "sqlite":
-        match = " ".join(f'"{t}"' for t in tokens[:-1]) + f' "{tokens[-1]}"*'
+        table = f"search_fts_{kind}"
+        match = (" ".join(f'"{t}"' for t in tokens[:-1]) + f' "{tokens[-1]}"*').strip()
+        # The rowid of the RANK_WINDOW-th newest match bounds the ranked set; FTS5 applies a
+        # rowid range inside the index, so ranking never walks every match.
+        floor = session.execute(
+            text(f"SELECT rowid FROM {table} WHERE {table} MATCH :match "
+                 "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"),
+            {"match": match, "skip": RANK_WINDOW - 1},
+        ).scalar() or 0
         sql = text(
-            "SELECT d.kind, d.ref_id, d.title, bm25(search_fts, 4.0, 1.0) AS rank "
-            "FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
-            f"WHERE search_fts MATCH :match AND d.kind IN ({kind_sql}) "
-            "ORDER BY CASE d.kind WHEN 'entity' THEN 0 WHEN 'source' THEN 1 ELSE 2 END, rank "
-            "LIMIT :limit OFFSET :offset"
+            f"SELECT d.kind, d.ref_id, d.title, m.rank FROM ("
+            f"  SELECT rowid, bm25({table}, 4.0, 1.0) AS rank FROM {table} "
+            f"  WHERE {table} MATCH :match AND rowid >= :floor ORDER BY rank LIMIT :limit"
+            f") m JOIN search_docs d ON d.id = m.rowid ORDER BY m.rank, d.id"
         )
-        params = {"match": match.strip(), "limit": limit, "offset": offset, **kind_params}
+        params = {"match": match, "limit": limit, "floor": floor}
     else:
-        tsq = " & ".join(tokens[:-1] + [tokens[-1] + ":*"])
         sql = text(
-            "SELECT d.kind, d.ref_id, d.title, "
-            "-ts_rank(to_tsvector('simple', d.title || ' ' || d.body), to_tsquery('simple', :q)) AS rank "
-            "FROM search_docs d "
-            "WHERE to_tsvector('simple', d.title || ' ' || d.body) @@ to_tsquery('simple', :q) "
-            f"AND d.kind IN ({kind_sql}) "
-            "ORDER BY CASE d.kind WHEN 'entity' THEN 0 WHEN 'source' THEN 1 ELSE 2 END, rank "
-            "LIMIT :limit OFFSET :offset"
+            "SELECT d.kind, d.ref_id, d.title, -ts_rank(d.tsv, to_tsquery('simple', :q)) AS rank "
+            "FROM search_docs d WHERE d.id IN ("
+            "  SELECT id FROM search_docs WHERE kind = :kind AND tsv @@ to_tsquery('simple', :q) "
+            "  ORDER BY id DESC LIMIT :window) "
+            "ORDER BY rank, d.id LIMIT :limit"
         )
-        params = {"q": tsq, "limit": limit, "offset": offset, **kind_params}
+        params = {"q": " & ".join(tokens[:-1] + [tokens[-1] + ":*"]), "kind": kind,
+                  "limit": limit, "window": RANK_WINDOW}
     return [Hit(r.kind, r.ref_id, r.title, float(r.rank)) for r in session.execute(sql, params)]

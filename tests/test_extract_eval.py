@@ -1,0 +1,61 @@
+"""Extraction accuracy on third-party texts (AidData GCDF 2.0 descriptions, China Vitae
+records in /work/shared/refdata) against the hand-made gold set in tests/data/eval/.
+The floors are the figures reached so far (see docs/ingest-and-extract.md): a change that
+makes extraction worse fails here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REFDATA
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import eval_extract  # noqa: E402
+
+# Reached on the English gold set; the issue's bar is 95% / 75% / 95% / 100%.
+FLOORS_EN = {"entity_recall": 0.95, "entity_precision": 0.95, "fact_recall": 0.55,
+             "figure_precision": 0.95, "quotes_verbatim": 1.0}
+FLOORS_ES_OWN = {"entity_recall": 0.9, "fact_recall": 0.6, "figure_precision": 0.95, "quotes_verbatim": 1.0}
+
+
+@pytest.fixture(scope="module")
+def english() -> dict[str, eval_extract.Score]:
+    if not REFDATA.is_dir():
+        pytest.fail(f"refdata missing at {REFDATA}; set $VEEDURIA_SHARED")
+    return eval_extract.evaluate(eval_extract.GOLD_EN)
+
+
+def test_gold_set_is_large_enough(english: dict[str, eval_extract.Score]) -> None:
+    total = english["all"]
+    assert english.keys() >= {"aiddata_huawei", "aiddata_military", "china_vitae"}
+    assert total.entities_gold >= 150 and total.facts_gold >= 50 and total.words >= 4000
+
+
+@pytest.mark.parametrize("measure", sorted(FLOORS_EN))
+def test_english_accuracy_stays_above_floor(english: dict[str, eval_extract.Score], measure: str) -> None:
+    value = english["all"].figures_dict()[measure]
+    misses = [m for m in english["all"].misses if measure.split("_")[0] in m][:10]
+    assert value >= FLOORS_EN[measure], f"{measure} = {value:.1%}; first misses: {misses}"
+
+
+def test_spanish_own_texts_secondary_check() -> None:
+    figures = eval_extract.evaluate(eval_extract.GOLD_ES).get("all").figures_dict()
+    for measure, floor in FLOORS_ES_OWN.items():
+        assert figures[measure] >= floor, (measure, figures[measure])
+
+
+def test_scoring_detects_a_wrong_figure() -> None:
+    from bench_extract import peru_gazetteer
+
+    # The scorer itself must be able to fail: a figure the gold set does not list is wrong.
+    doc = {"dataset": "own", "file": "x", "entities": ["Acme Group"],
+           "facts": [{"ents": ["Acme Group"], "money": [5_000_000, "USD"], "year": 2020}],
+           "figures": {"money": [[5_000_000, "USD"]]}}
+    text = "In 2020, Acme Group invested $7 million in Bay Port."
+    score = eval_extract.score_document(doc, text, None, "en", peru_gazetteer())
+    assert score.figures == 1 and score.figures_right == 0
+    assert score.facts_found == 0 and score.entities_found == 1
