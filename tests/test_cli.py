@@ -4,10 +4,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATA
 
 from veeduria.cli import cli
-
-from conftest import DATA
 
 
 @pytest.fixture

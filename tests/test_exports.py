@@ -9,13 +9,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import SPEC
 
 from veeduria.cases.loader import load_case
 from veeduria.export.claims import write_claims_jsonl
 from veeduria.export.ftm import write_ftm
 from veeduria.export.tables import CLAIM_COLUMNS, write_claims_csv, write_entities_csv
-
-from conftest import SPEC
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import DATA
 from sqlalchemy import func, select
 
 from veeduria.cases.loader import CaseDataError, load_case, read_case
@@ -11,8 +12,6 @@ from veeduria.sources.document import read_text_file
 from veeduria.sources.store_docs import store_document
 from veeduria.store import AuditEvent, Claim, Entity, Source
 from veeduria.text import sha256_bytes
-
-from conftest import DATA
 
 
 def counts(store):

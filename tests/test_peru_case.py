@@ -5,14 +5,13 @@ import re
 from collections import Counter
 
 import pytest
+from conftest import REFDATA
 from sqlalchemy import select
 
 from veeduria.cases.loader import read_case
 from veeduria.query import find_entity, ownership_chain
 from veeduria.store import Claim, Source
 from veeduria.text import find_quote, markdown_to_text
-
-from conftest import REFDATA
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from veeduria.model import ClaimRecord, EntityRecord, Money, Quantity
 from veeduria.store import Claim, LoadedCase, Source, Store
 from veeduria.store.audit import record as audit
 from veeduria.store.search import index_claims, index_entities, index_sources, unindex
-from veeduria.store.writer import entity_ids, upsert_claim, upsert_entity, upsert_source
+from veeduria.store.writer import upsert_claim, upsert_entity, upsert_source
 from veeduria.text import find_quote, parse_partial_date
 
 SOURCE_FIELDS = ("kind", "title", "author", "publisher", "published", "url", "filename", "language")
