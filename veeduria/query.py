@@ -67,18 +67,30 @@ def _in_force(claim: Claim, at: str | None) -> bool:
     return not (at and claim.date_sort and claim.date_sort[: len(at)] > at)
 
 
+RARE_PREDICATE = 5000
+
+
 def _links(session: Session, entity_id: str, predicates: tuple[str, ...], owner_role: str,
            owned_role: str) -> list[tuple[Claim, str]]:
     owner = ClaimEntity.__table__.alias("owner")
     owned = ClaimEntity.__table__.alias("owned")
-    return list(session.execute(
-        select(Claim, owner.c.entity_id)
-        .join(owned, (owned.c.claim_id == Claim.id) & (owned.c.role == owned_role))
-        .join(owner, (owner.c.claim_id == Claim.id) & (owner.c.role == owner_role))
-        .where(owned.c.entity_id == entity_id, Claim.predicate.in_(predicates),
-               Claim.status == "accepted")
-        .options(selectinload(Claim.source), selectinload(Claim.roles))
-    ).all())
+    q = (select(Claim, owner.c.entity_id)
+         .join(owned, (owned.c.claim_id == Claim.id) & (owned.c.role == owned_role))
+         .join(owner, (owner.c.claim_id == Claim.id) & (owner.c.role == owner_role))
+         .where(owned.c.entity_id == entity_id, Claim.predicate.in_(predicates),
+                Claim.status == "accepted")
+         .options(selectinload(Claim.source), selectinload(Claim.roles)))
+    if owned_role == "subject":
+        # An entity can be the subject of a great many claims (a state holding company);
+        # when the predicates are rare, start from their claims instead.
+        ids = session.scalars(select(Claim.id).where(Claim.predicate.in_(predicates),
+                                                     Claim.status == "accepted")
+                              .limit(RARE_PREDICATE + 1)).all()
+        if not ids:
+            return []
+        if len(ids) <= RARE_PREDICATE:
+            q = q.where(Claim.id.in_(ids))
+    return list(session.execute(q).all())
 
 
 def owners_of(session: Session, entity_id: str, at: str | None = None) -> list[OwnershipLink]:
@@ -151,16 +163,21 @@ class Profile:
     subsidiaries: list[tuple[Entity, Claim]] = field(default_factory=list)
 
 
-def subsidiaries_of(session: Session, entity_id: str) -> list[tuple[Entity, Claim]]:
+def subsidiaries_of(session: Session, entity_id: str, limit: int | None = 500) -> list[tuple[Entity, Claim]]:
+    """Entities the entity is said to own (accepted `owns` claims), largest stake first;
+    at most `limit` of them (a state holding company can own thousands)."""
     subj = ClaimEntity.__table__.alias("subj")
     obj = ClaimEntity.__table__.alias("obj")
-    rows = session.execute(
-        select(Claim, obj.c.entity_id)
-        .join(subj, (subj.c.claim_id == Claim.id) & (subj.c.role == "subject"))
-        .join(obj, (obj.c.claim_id == Claim.id) & (obj.c.role == "object"))
-        .where(subj.c.entity_id == entity_id, Claim.predicate == "owns", Claim.status == "accepted")
-    ).all()
-    return [(session.get(Entity, eid), c) for c, eid in rows if eid != entity_id]
+    q = (select(Claim, Entity)
+         .join(subj, (subj.c.claim_id == Claim.id) & (subj.c.role == "subject"))
+         .join(obj, (obj.c.claim_id == Claim.id) & (obj.c.role == "object"))
+         .join(Entity, Entity.id == obj.c.entity_id)
+         .where(subj.c.entity_id == entity_id, obj.c.entity_id != entity_id,
+                Claim.predicate == "owns", Claim.status == "accepted")
+         .order_by(Claim.share.desc().nulls_last(), Entity.name, Claim.id))
+    if limit:
+        q = q.limit(limit)
+    return [(ent, claim) for claim, ent in session.execute(q).all()]
 
 
 def profile(session: Session, entity: Entity) -> Profile:
