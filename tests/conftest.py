@@ -18,7 +18,20 @@ from sqlalchemy import create_engine, text
 from veeduria.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("VEEDURIA_SHARED", ROOT.parent / "shared"))
+
+
+def _shared_dir() -> Path:
+    """The project's shared folder: $VEEDURIA_SHARED, else ../shared beside the checkout,
+    else the workplace's /work/shared (a clone made elsewhere, as CI may do)."""
+    if os.environ.get("VEEDURIA_SHARED"):
+        return Path(os.environ["VEEDURIA_SHARED"])
+    for candidate in (ROOT.parent / "shared", Path("/work/shared")):
+        if (candidate / "seeds").is_dir():
+            return candidate
+    return ROOT.parent / "shared"
+
+
+SHARED = _shared_dir()
 SEED = SHARED / "seeds" / "000_1ce2c6198646e70e.txt"
 REFDATA = SHARED / "refdata"
 SPEC = SHARED / "spec"
