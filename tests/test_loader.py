@@ -152,3 +152,17 @@ def test_ingest_before_load_is_adopted_by_the_curated_source(store, mini_case):
         src = s.get(Source, "mini-report")
         claim = s.get(Claim, "mini-operates")
         assert src.text and src.text[claim.offset_start:claim.offset_end] == claim.quote
+
+
+def test_translated_qualifiers_and_descriptions(store, mini_case):
+    _break(mini_case, "claims/01_ports.yaml", lambda d: d["claims"][0].update(
+        qualifier="exclusive control", qualifier_es="control exclusivo"))
+    _break(mini_case, "entities.yaml", lambda d: d[1].update(
+        description="Port operator.", description_es="Operador portuario."))
+    load_case(store, mini_case)
+    with store.reader() as s:
+        claim = s.get(Claim, "mini-operates")
+        assert (claim.qualifier_in("es"), claim.qualifier_in("en")) == ("control exclusivo", "exclusive control")
+        assert claim.qualifier_in("fr") == "exclusive control"
+        ent = s.get(Entity, "acme-port")
+        assert (ent.description_in("es"), ent.description_in("en")) == ("Operador portuario.", "Port operator.")

@@ -91,6 +91,13 @@ def _quantity(raw: Any) -> Quantity:
     return Quantity(float(raw["value"]), raw.get("unit"))
 
 
+def _translations(raw: dict[str, Any], field_name: str) -> dict[str, str] | None:
+    """`qualifier_es: ...` and the like: a field's text in other languages, kept in meta."""
+    found = {k: str(v) for k, v in raw.items()
+             if k.startswith(field_name + "_") and len(k) == len(field_name) + 3 and v}
+    return found or None
+
+
 def read_case(case: str | Path) -> CaseData:
     """Parse and check a case folder without touching any store."""
     folder = case_dir(str(case))
@@ -149,6 +156,7 @@ def read_case(case: str | Path) -> CaseData:
             sector=raw.get("sector"), description=raw.get("description"),
             identifiers={str(k): str(v) for k, v in (raw.get("identifiers") or {}).items()},
             foreign=bool(raw.get("foreign", False)),
+            meta=_translations(raw, "description"),
         )
         problems.extend(Problem("entities.yaml", rid, m) for m in rec.problems())
         known.add(rid)
@@ -186,6 +194,7 @@ def read_case(case: str | Path) -> CaseData:
                     qualifier=raw.get("qualifier"), status="accepted", method="curated",
                     confidence=float(raw.get("confidence", 0.9)), note=raw.get("note"),
                     country=data.host_country or None, case_id=data.id,
+                    meta=_translations(raw, "qualifier"),
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 problems.append(Problem(path.name, rid, f"malformed: {exc}"))

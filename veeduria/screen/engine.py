@@ -331,7 +331,7 @@ def _claim_fields(claims: list[ClaimView], facts: Facts, lang: str) -> dict[str,
                         for c in claims if c.quantity_value is not None)
     out["date"] = j(c.date or "" for c in claims)
     out["year"] = j(c.year or "" for c in claims)
-    out["qualifier"] = j(c.qualifier or "" for c in claims)
+    out["qualifier"] = j(c.qualifier_in(lang) or "" for c in claims)
     out["place"] = j(c.place or "" for c in claims)
     out["sector"] = j(fmt.sector(c.sector, lang) for c in claims)
     out["domain"] = j(fmt.domain(c.domain, lang) for c in claims)

@@ -38,6 +38,7 @@ class ClaimView:
     sector: str | None = None
     modality: str = "actual"
     qualifier: str | None = None
+    translations: dict[str, str] = field(default_factory=dict)
     quote: str = ""
     note: str | None = None
     place: str | None = None
@@ -51,6 +52,9 @@ class ClaimView:
     quantity_unit: str | None = None
     source_id: str | None = None
     country: str | None = None
+
+    def qualifier_in(self, lang: str) -> str | None:
+        return self.translations.get(f"qualifier_{lang}") or self.qualifier
 
     def entities(self, role: str) -> list[str]:
         return [eid for eid, r in self.roles if r == role]
@@ -204,4 +208,5 @@ def claim_view_from_rows(c: Claim, roles: list[tuple[str, str]]) -> ClaimView:
                  "date_sort", "amount_value", "amount_currency", "amount_usd", "share",
                  "quantity_value", "quantity_unit", "source_id", "country"):
         setattr(v, name, getattr(c, name))
+    v.translations = {k: val for k, val in (c.meta or {}).items() if k.startswith("qualifier_")}
     return v

@@ -79,7 +79,8 @@ def sentence(claim, name_of, lang: str = "en") -> str:  # noqa: ANN001 - ClaimVi
         quantity=(f"{number(claim.quantity_value, lang)} {claim.quantity_unit or ''}".strip()
                   if claim.quantity_value is not None else ""),
         count=number(claim.quantity_value, lang) if claim.quantity_value is not None else "",
-        date=claim.date or "", when=claim.date or "", qualifier=claim.qualifier or "",
+        date=claim.date or "", when=claim.date or "",
+        qualifier=claim.qualifier_in(lang) or "",
     )
     if not values["location"] and claim.place:
         values["location"] = claim.place

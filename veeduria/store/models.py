@@ -77,6 +77,10 @@ class Entity(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
+    def description_in(self, lang: str) -> str | None:
+        """The description in `lang` where the data gives one (meta description_<lang>)."""
+        return (self.meta or {}).get(f"description_{lang}") or self.description
+
     names: Mapped[list[EntityName]] = relationship(
         back_populates="entity", cascade="all, delete-orphan", order_by="EntityName.id"
     )
@@ -159,6 +163,11 @@ class Claim(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     source: Mapped[Source] = relationship()
+
+    def qualifier_in(self, lang: str) -> str | None:
+        """The qualifier in `lang` where the data gives a translation (meta qualifier_<lang>)."""
+        return (self.meta or {}).get(f"qualifier_{lang}") or self.qualifier
+
     roles: Mapped[list[ClaimEntity]] = relationship(
         back_populates="claim", cascade="all, delete-orphan", order_by="ClaimEntity.position"
     )

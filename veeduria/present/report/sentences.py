@@ -72,7 +72,7 @@ def claim_fields(claim: Claim, lang: str) -> dict[str, str]:
         count=format_count(claim.quantity_value, lang) if claim.quantity_value is not None else "",
         date=format_date(claim.date, lang),
         when=format_when(claim.date, lang),
-        qualifier=(claim.qualifier or "").strip(),
+        qualifier=(claim.qualifier_in(lang) or "").strip(),
         label=label("predicate", claim.predicate, lang),
     )
     return fields
