@@ -323,8 +323,9 @@ def evaluate(node: dict[str, Any], default: TargetSpec, facts: Facts, path: str 
 
 def _claim_fields(claims: list[ClaimView], facts: Facts, lang: str) -> dict[str, str]:
     j = lambda items: fmt.join(items, lang)  # noqa: E731
-    out = {role: j(facts.name(e) for c in claims for e in c.entities(role)) for role in ROLE_FIELDS}
-    out["entities"] = j(facts.name(e) for c in claims for e, _ in c.roles)
+    out = {role: j(facts.name(e, lang) for c in claims for e in c.entities(role))
+           for role in ROLE_FIELDS}
+    out["entities"] = j(facts.name(e, lang) for c in claims for e, _ in c.roles)
     out["amount"] = j(fmt.money(c.amount_value, c.amount_currency, lang) for c in claims)
     out["share"] = j(fmt.share(c.share, lang) for c in claims)
     out["quantity"] = j(f"{fmt.number(c.quantity_value, lang)} {c.quantity_unit or ''}".strip()
@@ -349,7 +350,7 @@ def _context(target: str, clauses: dict[str, list[Any]], facts: Facts, lang: str
     for name, claims in named.items():
         for key, value in _claim_fields(claims, facts, lang).items():
             ctx[f"{name}.{key}"] = value
-    ctx["target"] = facts.name(target)
+    ctx["target"] = facts.name(target, lang)
     if compare:
         (_, lclaims), (_, rclaims) = list(named.items())[:2]
         a, b = getattr(lclaims[0], compare[0]), getattr(rclaims[0], compare[0])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from veeduria.store.models import Claim, ClaimEntity, Entity
+from veeduria.store.models import Claim, ClaimEntity, Entity, EntityName
 from veeduria.text import fold
 
 CHUNK = 500
@@ -27,6 +27,7 @@ class EntityView:
     sector: str | None = None
     foreign: bool = False
     state_linkage: str | None = None
+    names: dict[str, str] = field(default_factory=dict)  # lang -> name in that language
 
 
 @dataclass(eq=False)  # identity equality: one view per claim, usable in sets
@@ -99,8 +100,10 @@ class Facts:
     def entity(self, eid: str) -> EntityView:
         return self.entities.get(eid) or EntityView(eid, eid)
 
-    def name(self, eid: str) -> str:
-        return self.entity(eid).name
+    def name(self, eid: str, lang: str = "en") -> str:
+        """The entity's name, in `lang` when it has a name or alias in that language."""
+        ent = self.entity(eid)
+        return ent.names.get(lang, ent.name) if lang != "en" else ent.name
 
     def owners(self, eid: str) -> list[str]:
         """Direct owners (subjects of `owns` claims whose object is the entity), largest first."""
@@ -195,11 +198,24 @@ def load_facts(session: Session, *, predicates: Iterable[str] | None = None,
         if target is not None:
             entities[target.id] = entity_view(target)
             merged[old] = target.id
+    _add_language_names(session, entities)
     views = []
     for cid, c in claims.items():
         v = claim_view_from_rows(c, [(merged.get(e, e), r) for e, r in roles.get(cid, [])])
         views.append(v)
     return Facts(views, entities)
+
+
+def _add_language_names(session: Session, entities: dict[str, EntityView]) -> None:
+    ids = sorted(entities)
+    for i in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(EntityName.entity_id, EntityName.lang, EntityName.name)
+            .where(EntityName.entity_id.in_(ids[i:i + CHUNK]), EntityName.lang.is_not(None),
+                   EntityName.lang != "en", EntityName.kind.in_(("name", "alias")))
+            .order_by(EntityName.id))
+        for eid, lang, name in rows:
+            entities[eid].names.setdefault(lang, name)
 
 
 def claim_view_from_rows(c: Claim, roles: list[tuple[str, str]]) -> ClaimView:
