@@ -12,7 +12,7 @@ from veeduria.sources import pipeline
 from veeduria.sources.document import DocumentError
 from veeduria.sources.pipeline import Ingestor
 from veeduria.sources.readers import read_document
-from veeduria.store.models import AuditEvent, Claim, Entity, SearchDoc, Source
+from veeduria.store.models import AuditEvent, Claim, ClaimEntity, Entity, SearchDoc, Source
 
 
 def _error(path: Path, **kw) -> str:  # noqa: ANN003
@@ -143,3 +143,72 @@ def test_crash_mid_ingest_leaves_nothing(store, tmp_path: Path, monkeypatch) -> 
     assert ok.ok and ok.claims >= 1
     again = ingestor.ingest_path(first, {})
     assert again.ok and again.outcome == "created" and again.claims >= 1
+
+
+def _docs(tmp_path: Path, n: int) -> list[Path]:
+    paths = []
+    for i in range(n):
+        path = tmp_path / f"doc{i}.txt"
+        path.write_text(f"Note {i}. Acme Group plans to invest ${i + 1}.5 billion in Bay Port by 2027.",
+                        encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_failing_document_in_a_batch_rolls_back_alone(store, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Documents share a transaction, each in its own savepoint: the failing one leaves
+    nothing, the others of the same batch are stored."""
+    paths = _docs(tmp_path, 4)
+    real = pipeline.insert_rows
+    current = {"doc": None}
+
+    def failing(conn, table, rows):  # noqa: ANN001, ANN202
+        if table.name == "sources":
+            current["doc"] = rows[0]["filename"]
+        if table.name == "claim_entities" and current["doc"] == "doc2.txt":
+            raise RuntimeError("disk on fire")  # its source and claims are written by now
+        return real(conn, table, rows)
+
+    monkeypatch.setattr(pipeline, "insert_rows", failing)
+    results = list(Ingestor(store, actor="t", batch_docs=10).ingest_paths(paths, {}))
+    assert [r.ok for r in results] == [True, True, False, True]
+    assert "doc2.txt" in results[2].errors[0] and "disk on fire" in results[2].errors[0]
+    with store.reader() as s:
+        assert sorted(s.scalars(select(Source.filename))) == ["doc0.txt", "doc1.txt", "doc3.txt"]
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.object_type == "source")) == 3
+        cited = set(s.scalars(select(Claim.source_id)))
+        assert len(cited) == 3 and not any("doc2" in c for c in cited)
+
+
+def test_crash_mid_batch_keeps_committed_batches_only(store, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """A crash (not an error the ingest can report) in the third batch: the first two
+    batches are in, in full; nothing of the third; running again stores the rest."""
+    paths = _docs(tmp_path, 7)
+    real = pipeline.insert_rows
+    seen: list[str] = []
+
+    def crashing(conn, table, rows):  # noqa: ANN001, ANN202
+        if table.name == "sources":
+            seen.append(rows[0]["filename"])
+            if rows[0]["filename"] == "doc5.txt":
+                raise KeyboardInterrupt
+        return real(conn, table, rows)
+
+    monkeypatch.setattr(pipeline, "insert_rows", crashing)
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        for res in Ingestor(store, actor="t", batch_docs=2).ingest_paths(paths, {}):
+            done.append(res)
+    assert [r.path for r in done] == [str(p) for p in paths[:4]] and all(r.ok for r in done)
+    with store.reader() as s:
+        # doc4 was written in the crashed batch before doc5 failed: rolled back with it.
+        assert sorted(s.scalars(select(Source.filename))) == [f"doc{i}.txt" for i in range(4)]
+        orphans = s.scalar(select(func.count()).select_from(Claim).where(
+            ~Claim.id.in_(select(ClaimEntity.claim_id))))
+        assert orphans == 0
+    monkeypatch.setattr(pipeline, "insert_rows", real)
+    again = list(Ingestor(store, actor="t", batch_docs=2).ingest_paths(paths, {}))
+    assert [r.outcome for r in again] == ["unchanged"] * 4 + ["created"] * 3
+    with store.reader() as s:
+        assert s.scalar(select(func.count()).select_from(Source)) == 7

@@ -92,7 +92,7 @@ def test_batch_ingest_writes_what_sequential_ingest_writes(seeded: Store, backen
     try:
         seed_entities(other)
         sequential(other, paths)
-        summary = ingest_corpus(seeded, paths, actor="test", batch_docs=5, task_docs=3)
+        summary = ingest_corpus(seeded, paths, actor="test", task_docs=3)
         assert summary.written.documents == len(paths) and not summary.errors
         assert summary.written.claims > len(paths)  # several candidates per document
         assert dump(seeded) == dump(other)
@@ -131,15 +131,15 @@ def test_rerun_after_failure_half_way_adds_no_duplicates(seeded: Store, tmp_path
 
     monkeypatch.setattr(bulk, "insert_ignoring_conflicts", crash_in_second_batch)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        ingest_corpus(seeded, paths, actor="test", batch_docs=4, task_docs=2)
+        ingest_corpus(seeded, paths, actor="test", task_docs=4)
     monkeypatch.undo()
     with seeded.session() as s:
-        # The first batch is in, the crashed one left nothing half-written.
+        # The first task's documents are in, the crashed one left nothing half-written.
         assert s.scalar(select(func.count()).select_from(Source)) == 4
         orphans = s.scalar(select(func.count()).select_from(Claim).where(
             ~Claim.id.in_(select(ClaimEntity.claim_id))))
         assert orphans == 0
-    summary = ingest_corpus(seeded, paths, actor="test", batch_docs=4, task_docs=2)
+    summary = ingest_corpus(seeded, paths, actor="test", task_docs=4)
     assert (summary.skipped, summary.written.documents) == (4, 8)
     again = ingest_corpus(seeded, paths, actor="test")
     assert again.skipped == 12 and again.written.documents == 0 and again.written.claims == 0
@@ -186,8 +186,7 @@ def test_dask_local_cluster_ingest_equals_single_process_run(tmp_path: Path) -> 
         sequential(single_store, paths)
         with dask_client(workers=2) as client:
             assert len(client.scheduler_info()["workers"]) == 2
-            summary = ingest_corpus(dask_store, paths, actor="test", client=client,
-                                    task_docs=2, batch_docs=5)
+            summary = ingest_corpus(dask_store, paths, actor="test", client=client, task_docs=2)
             assert summary.written.documents == 10 and not summary.errors
             # Again through `veeduria ingest --dask ADDRESS`: everything is already in.
             again = CliRunner().invoke(cli, ["--db", dask_store.url, "ingest", "--dask",

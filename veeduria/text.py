@@ -50,8 +50,9 @@ def find_quote(text: str, quote: str, hint: int | None = None) -> tuple[int, int
 
 def fold(text: str) -> str:
     """Lower case, accents removed, punctuation to spaces: the form names are compared in."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # ASCII has no accents to strip (and is most text): skip the scan
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold()
     text = re.sub(r"[^\w]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()

@@ -1,21 +1,30 @@
-"""A fast writer for many documents at once: SQLAlchemy core executemany in batches, with
-ON CONFLICT DO NOTHING (PostgreSQL and SQLite), search documents and audit events written
-in the same transaction. It writes exactly the rows the sequential ingest would (same ids,
-values, roles, search text, audit events), only in bulk; a batch is one transaction, so
-a crash leaves each batch either fully in or not at all."""
+"""A fast writer for many documents at once, run by whoever processed them (a Dask worker
+with its own connection, or this process): COPY / executemany with ON CONFLICT DO NOTHING
+(PostgreSQL and SQLite), search documents and audit events in the same transaction. It
+writes exactly the rows the sequential ingest would (same ids, values, roles, search
+text, audit events), only in bulk; a task's documents are one transaction, so a crash
+leaves each of them either fully in or not at all.
+
+Several writers may run at once (one per worker): a document's content hash is locked
+(PostgreSQL advisory lock, SQLite BEGIN IMMEDIATE) before checking it is not stored yet,
+and an entity found by two writers is inserted by whichever commits first (INSERT ... ON
+CONFLICT DO NOTHING RETURNING tells each writer which entities are its own to describe)."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, insert, select
+from sqlalchemy import JSON, Connection, Table, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from veeduria.extract.dedupe import key_of
+from veeduria.model import ClaimRecord
 from veeduria.scale.claim_index import EntityClaimIndex
 from veeduria.scale.work import DocResult, claim_search_doc, extraction_marker
 from veeduria.store import Store
@@ -108,107 +117,151 @@ class BatchCounts:
         self.source_ids.extend(other.source_ids)
 
 
-class BulkWriter:
-    """Writes DocResults in document order. Keeps, for the whole job, the index of known
-    claims (so a candidate restating one links to it), the content hashes and entity names
-    already written."""
+@dataclass
+class WrittenClaim:
+    """A claim a writer inserted, with the duplicate link it gave it (the client checks
+    the links in document order: see dask_ingest)."""
 
-    def __init__(self, store: Store, index: EntityClaimIndex, entity_names: dict[str, str], *,
-                 actor: str) -> None:
-        self.store = store
-        self.index = index
-        self.entity_names = dict(entity_names)  # id -> stored name
-        self.actor = actor
-        self.hashes_written: set[str] = set()
+    id: str
+    record: ClaimRecord
+    duplicate_of: str | None
 
-    def write(self, results: Sequence[DocResult]) -> BatchCounts:
-        counts = BatchCounts()
-        fresh = []
-        for res in results:
-            if res.status != "new" or res.content_hash in self.hashes_written:
-                counts.unchanged += res.status in ("new", "done")
-                continue
-            self.hashes_written.add(res.content_hash)
-            fresh.append(res)
-        if not fresh:
-            return counts
-        names_before = dict(self.entity_names)
-        mark = self.index.mark()
+
+def write_results(store: Store, results: Sequence[DocResult], index: EntityClaimIndex,
+                  known_names: dict[str, str], *, actor: str,
+                  attempts: int = 3) -> tuple[BatchCounts, list[WrittenClaim]]:
+    """Write the new documents of `results` in one transaction. `index` (known claims)
+    learns the claims written; on failure it is rolled back. `known_names`: the stored
+    names of the entities the job started with (the gazetteer's)."""
+    for attempt in range(attempts):
+        mark = index.mark()
         try:
-            with self.store.engine.begin() as conn:
-                rows = self._rows(conn, fresh, counts)
-                for table, table_rows in rows:
-                    insert_ignoring_conflicts(conn, table, table_rows)
-        except BaseException:
-            # Nothing of this batch is stored: forget what it taught the job.
-            self.hashes_written.difference_update(r.content_hash for r in fresh)
-            self.entity_names = names_before
-            self.index.rollback(mark)
+            with store.engine.begin() as conn:
+                return _write(conn, results, index, known_names, actor)
+        except OperationalError as exc:
+            index.rollback(mark)
+            # Two writers waiting on each other's entities: PostgreSQL aborts one; retry it.
+            if attempt + 1 < attempts and "deadlock" in str(exc).lower():
+                time.sleep(0.05 * (attempt + 1))
+                continue
             raise
-        return counts
+        except BaseException:
+            index.rollback(mark)
+            raise
+    raise AssertionError("unreachable")
 
-    def _rows(self, conn: Connection, fresh: list[DocResult],
-              counts: BatchCounts) -> list[tuple[Table, list[dict[str, Any]]]]:
-        now = utcnow()
-        stored_claims = existing_ids(conn, Claim.id, (c.id for r in fresh for c in r.claims))
-        stored_entities = existing_ids(conn, Entity.id, (e.id for r in fresh for e in r.entities))
-        sources, entities, names, claims, roles, search, audit = [], [], [], [], [], [], []
 
-        def event(kind: str, obj_id: str, changes: dict[str, Any]) -> None:
-            audit.append({"at": now, "actor": self.actor, "action": "create", "object_type": kind,
-                          "object_id": obj_id, "changes": changes, "note": None})
+def _lock_hashes(conn: Connection, hashes: list[str]) -> None:
+    if conn.dialect.name == "postgresql":
+        # Held to the end of the transaction; taken in sorted order so writers never wait
+        # on each other in a cycle.
+        conn.execute(text("SELECT count(pg_advisory_xact_lock(hashtextextended(h, 0))) FROM "
+                          "(SELECT h FROM unnest(CAST(:hs AS text[])) AS h ORDER BY h) AS s"),
+                     {"hs": hashes})
+    elif conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # one writer at a time, from the first read on
 
-        for res in fresh:
-            src = dict(res.source)
-            event("source", src["id"], {k: v for k, v in src.items() if k != "text"})
-            for ent in res.entities:
-                if ent.id in stored_entities or ent.id in self.entity_names:
-                    continue
-                self.entity_names[ent.id] = ent.values["name"]
-                entities.append({**ent.values, "state_linkage": None, "merged_into": None,
-                                 "created_at": now, "updated_at": now})
-                names.extend(ent.names)
-                search.append({"kind": "entity", "ref_id": ent.id, "title": ent.search[0],
-                               "body": ent.search[1]})
-                event("entity", ent.id, {k: v for k, v in ent.values.items()
-                                         if v and k != "id"})
-                counts.entities += 1
-            written = 0
-            for row in res.claims:
-                if row.id in stored_claims:
-                    continue
-                stored_claims.add(row.id)
-                values = dict(row.values)
-                # Claims are added to the index as they go, as in the sequential ingest,
-                # so a later candidate (even in the same batch) links to an earlier one.
-                duplicate_of = self.index.find(row.record)
-                if duplicate_of and duplicate_of != row.id:
-                    values["duplicate_of"] = duplicate_of
-                    counts.duplicates += 1
-                else:
-                    values["duplicate_of"] = None
-                    self.index.add(key_of(row.record, row.id))
-                claims.append({**values, "created_at": now, "updated_at": now})
-                roles.extend({"claim_id": row.id, "entity_id": e, "role": r, "position": p}
-                             for e, r, p in row.roles)
-                title, body = row.search
-                stored_names = [self.entity_names.get(e, n) for (e, _, _), n in zip(row.roles, row.role_names, strict=True)]
-                if stored_names != row.role_names:  # an entity was first stored under another spelling
-                    title, body = claim_search_doc(row.values, stored_names)
-                search.append({"kind": "claim", "ref_id": row.id, "title": title, "body": body})
-                changes = {k: v for k, v in row.values.items() if v is not None and k not in ("meta", "id")}
-                if values["duplicate_of"]:
-                    changes["duplicate_of"] = values["duplicate_of"]
-                event("claim", row.id, changes)
-                written += 1
-            counts.claims += written
-            src["meta"] = {**(src["meta"] or {}), "extraction": extraction_marker(res.content_hash, written)}
-            sources.append({**src, "case_id": None, "created_at": now, "updated_at": now})
-            search.append({"kind": "source", "ref_id": src["id"], "title": res.source_search[0],
-                           "body": res.source_search[1]})
-            counts.documents += 1
-            counts.source_ids.append(src["id"])
-        return [(Source.__table__, sources), (Entity.__table__, entities),
-                (EntityName.__table__, names), (Claim.__table__, claims),
-                (ClaimEntity.__table__, roles), (SearchDoc.__table__, search),
-                (AuditEvent.__table__, audit)]
+
+def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimIndex,
+           known_names: dict[str, str], actor: str) -> tuple[BatchCounts, list[WrittenClaim]]:
+    counts = BatchCounts()
+    fresh: list[DocResult] = []
+    seen_hashes: set[str] = set()
+    for res in results:
+        if res.status != "new" or res.content_hash in seen_hashes:
+            counts.unchanged += res.status == "new"  # the same text twice in this task
+            continue
+        seen_hashes.add(res.content_hash)
+        fresh.append(res)
+    if not fresh:
+        return counts, []
+    _lock_hashes(conn, sorted(seen_hashes))
+    stored_hashes = existing_ids(conn, Source.content_hash, seen_hashes)
+    if stored_hashes:  # written meanwhile by another writer (the same text in another file)
+        counts.unchanged += sum(r.content_hash in stored_hashes for r in fresh)
+        fresh = [r for r in fresh if r.content_hash not in stored_hashes]
+    now = utcnow()
+    audit: list[dict[str, Any]] = []
+
+    def event(kind: str, obj_id: str, changes: dict[str, Any]) -> None:
+        audit.append({"at": now, "actor": actor, "action": "create", "object_type": kind,
+                      "object_id": obj_id, "changes": changes, "note": None})
+
+    # Entities first: which of them this writer inserts decides who describes them.
+    candidates: dict[str, Any] = {}
+    for res in fresh:
+        for ent in res.entities:
+            if ent.id not in known_names:
+                candidates.setdefault(ent.id, ent)
+    mine = _insert_entities(conn, [candidates[k] for k in sorted(candidates)], now)
+    names, search = [], []
+    for ent_id in sorted(mine):
+        ent = candidates[ent_id]
+        names.extend(ent.names)
+        search.append({"kind": "entity", "ref_id": ent.id, "title": ent.search[0], "body": ent.search[1]})
+        event("entity", ent.id, {k: v for k, v in ent.values.items() if v and k != "id"})
+    counts.entities = len(mine)
+    stored_names = dict(conn.execute(select(Entity.id, Entity.name).where(
+        Entity.id.in_(sorted(candidates)))).tuples().all()) if candidates else {}
+
+    stored_claims = existing_ids(conn, Claim.id, (c.id for r in fresh for c in r.claims))
+    sources, claims, roles, written = [], [], [], []
+    for res in fresh:
+        src = dict(res.source)
+        event("source", src["id"], {k: v for k, v in src.items() if k != "text"})
+        n_written = 0
+        for row in res.claims:
+            if row.id in stored_claims:
+                continue
+            stored_claims.add(row.id)
+            values = dict(row.values)
+            # Claims join the index as they go, as in the sequential ingest, so a later
+            # candidate (even of the same document) links to an earlier one.
+            duplicate_of = index.find(row.record)
+            if duplicate_of and duplicate_of != row.id:
+                values["duplicate_of"] = duplicate_of
+                counts.duplicates += 1
+            else:
+                values["duplicate_of"] = None
+                index.add(key_of(row.record, row.id))
+            written.append(WrittenClaim(row.id, row.record, values["duplicate_of"]))
+            claims.append({**values, "created_at": now, "updated_at": now})
+            roles.extend({"claim_id": row.id, "entity_id": e, "role": r, "position": p}
+                         for e, r, p in row.roles)
+            title, body = row.search
+            names_now = [stored_names.get(e, known_names.get(e, n))
+                         for (e, _, _), n in zip(row.roles, row.role_names, strict=True)]
+            if names_now != row.role_names:  # an entity was first stored under another spelling
+                title, body = claim_search_doc(row.values, names_now)
+            search.append({"kind": "claim", "ref_id": row.id, "title": title, "body": body})
+            changes = {k: v for k, v in row.values.items() if v is not None and k not in ("meta", "id")}
+            if values["duplicate_of"]:
+                changes["duplicate_of"] = values["duplicate_of"]
+            event("claim", row.id, changes)
+            n_written += 1
+        counts.claims += n_written
+        src["meta"] = {**(src["meta"] or {}), "extraction": extraction_marker(res.content_hash, n_written)}
+        sources.append({**src, "case_id": None, "created_at": now, "updated_at": now})
+        search.append({"kind": "source", "ref_id": src["id"], "title": res.source_search[0],
+                       "body": res.source_search[1]})
+        counts.documents += 1
+        counts.source_ids.append(src["id"])
+    for table, rows in ((Source.__table__, sources), (EntityName.__table__, names),
+                        (Claim.__table__, claims), (ClaimEntity.__table__, roles),
+                        (SearchDoc.__table__, search), (AuditEvent.__table__, audit)):
+        insert_ignoring_conflicts(conn, table, rows)
+    return counts, written
+
+
+def _insert_entities(conn: Connection, entities: list[Any], now: Any) -> set[str]:
+    """Insert new entities (in id order), returning the ids this call inserted."""
+    if not entities:
+        return set()
+    rows = [{**e.values, "state_linkage": None, "merged_into": None, "created_at": now, "updated_at": now}
+            for e in entities]
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        stmt = pg_insert(Entity.__table__).values(rows).on_conflict_do_nothing()
+    else:
+        stmt = sqlite_insert(Entity.__table__).values(rows).on_conflict_do_nothing()
+    return set(conn.scalars(stmt.returning(Entity.__table__.c.id)))

@@ -19,7 +19,9 @@ from veeduria.store.models import Claim, ClaimEntity
 class EntityClaimIndex:
     def __init__(self, keys: Iterable[ClaimKey] = ()) -> None:
         self._keys: list[ClaimKey] = []
-        self._buckets: dict[tuple[str, str], list[int]] = {}
+        # (predicate, entity) -> year (or None) -> sequence numbers in the order added. A
+        # candidate with a year can only restate claims of that year or without one.
+        self._buckets: dict[tuple[str, str], dict[str | None, list[int]]] = {}
         for key in keys:
             self.add(key)
 
@@ -30,15 +32,28 @@ class EntityClaimIndex:
         seq = len(self._keys)
         self._keys.append(key)
         for ent in key.entities:
-            self._buckets.setdefault((key.predicate, ent), []).append(seq)
+            self._buckets.setdefault((key.predicate, ent), {}).setdefault(key.year, []).append(seq)
 
     def find(self, rec: ClaimRecord) -> str | None:
+        cand = key_of(rec, "")
         seqs: set[int] = set()
-        for ent in key_of(rec, "").entities:
-            seqs.update(self._buckets.get((rec.predicate, ent), ()))
+        for ent in cand.entities:
+            by_year = self._buckets.get((rec.predicate, ent))
+            if not by_year:
+                continue
+            if cand.year:
+                seqs.update(by_year.get(cand.year, ()))
+                seqs.update(by_year.get(None, ()))
+            else:
+                for part in by_year.values():
+                    seqs.update(part)
         if not seqs:
             return None
-        return ClaimIndex(self._keys[i] for i in sorted(seqs)).find(rec)
+        # The reference index's own matching, over these keys only (filling its public
+        # per-predicate list directly: no re-adding key by key on every look-up).
+        index = ClaimIndex()
+        index.by_predicate[rec.predicate] = [self._keys[i] for i in sorted(seqs)]
+        return index.find(rec)
 
     def mark(self) -> int:
         return len(self._keys)
@@ -47,9 +62,9 @@ class EntityClaimIndex:
         """Forget keys added since `mark` (their batch was not stored)."""
         for key in self._keys[mark:]:
             for ent in key.entities:
-                bucket = self._buckets[(key.predicate, ent)]
-                while bucket and bucket[-1] >= mark:
-                    bucket.pop()
+                part = self._buckets[(key.predicate, ent)][key.year]
+                while part and part[-1] >= mark:
+                    part.pop()
         del self._keys[mark:]
 
 

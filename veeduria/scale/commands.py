@@ -109,7 +109,7 @@ def run_batch(store: Any, files: list[Path], *, meta: dict[str, Any], actor: str
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="Start a local Dask cluster of N worker processes (0: work in this process).")
 @click.option("--batch", "batch_docs", type=click.IntRange(min=1), default=None,
-              help="Documents per write transaction (default 200).")
+              help="Documents per task and write transaction (default 20).")
 @click.option("--published", help="Publication date of every document: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--publisher")
 @click.option("--language", help="ISO 639-1 code of every document; detected when not given.")

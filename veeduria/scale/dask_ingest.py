@@ -1,13 +1,17 @@
 """Ingesting a corpus on a Dask cluster (or in this process, with the same functions).
 
 The client builds the job's context once (the gazetteer of the store's entities, the
-content hashes of documents already stored) and scatters it to every worker. Documents are
-partitioned into small tasks; workers read and extract (veeduria.scale.work); the client
-takes the results back in document order and writes them in batches with the bulk writer.
+content hashes of documents already stored, the index of known claims) and scatters it to
+every worker. Documents are partitioned into small tasks; a task reads, extracts and
+writes its documents to the store in one transaction, from the worker, over the worker's
+own connection (veeduria.scale.work.process_and_write): writers run in parallel and the
+client does no per-row work. The client takes the task reports back in document order and
+checks the duplicate links (a candidate restating a claim of an earlier document that
+another worker wrote), fixing the few that differ from a sequential run.
 
 Re-running a job is safe: documents whose content is already stored (and extracted) are
 skipped by their content hash, claims are keyed by their fingerprint and inserted with
-ON CONFLICT DO NOTHING, and each batch is one transaction. A job that failed half-way
+ON CONFLICT DO NOTHING, and each task is one transaction. A job that failed half-way
 finishes on the second run with no duplicates."""
 
 from __future__ import annotations
@@ -20,19 +24,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from veeduria.extract import METHOD
+from veeduria.extract.dedupe import key_of
 from veeduria.extract.from_store import gazetteer_from_store
-from veeduria.scale.bulk import BatchCounts, BulkWriter
-from veeduria.scale.claim_index import entity_claim_index_from_store
-from veeduria.scale.work import DONE, KNOWN, DocResult, WorkContext, process_batch
+from veeduria.scale.bulk import BatchCounts, WrittenClaim
+from veeduria.scale.claim_index import EntityClaimIndex, entity_claim_index_from_store
+from veeduria.scale.work import DONE, KNOWN, DocResult, TaskReport, WorkContext, process_and_write
 from veeduria.sources.document import DEFAULT_MAX_BYTES
 from veeduria.store import Store
-from veeduria.store.models import Source
+from veeduria.store.models import AuditEvent, Claim, Source
 
-DEFAULT_TASK_DOCS = 16  # documents per Dask task: amortises scheduling, keeps tasks short
-DEFAULT_BATCH_DOCS = 200  # documents per write transaction
+DEFAULT_TASK_DOCS = 20  # documents per task and write transaction: amortises scheduling and commits
+DEFAULT_BATCH_DOCS = DEFAULT_TASK_DOCS  # older name
 
 
 @dataclass
@@ -62,7 +67,7 @@ Progress = Callable[[JobSummary], None]
 
 
 def job_context(store: Store, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                meta: dict[str, Any] | None = None) -> WorkContext:
+                meta: dict[str, Any] | None = None, actor: str = "ingest") -> WorkContext:
     """The gazetteer and what is already stored, read once for the whole job."""
     with store.session() as session:
         gazetteer = gazetteer_from_store(session)
@@ -73,89 +78,132 @@ def job_context(store: Store, *, max_bytes: int = DEFAULT_MAX_BYTES,
             done = marker.get("content_hash") == content_hash and marker.get("method") == METHOD
             if done or known.get(content_hash) != DONE:
                 known[content_hash] = DONE if done else KNOWN
-    return WorkContext(gazetteer, known, max_bytes, dict(meta or {}))
+        index = entity_claim_index_from_store(session)
+    return WorkContext(gazetteer, known, max_bytes, dict(meta or {}), claim_index=index,
+                       store_url=store.engine.url.render_as_string(hide_password=False), actor=actor)
 
 
 def partition(paths: Sequence[str], size: int) -> list[list[str]]:
     return [list(paths[i:i + size]) for i in range(0, len(paths), size)]
 
 
-def _in_process(tasks: list[list[str]], ctx: WorkContext) -> Iterator[list[DocResult]]:
+def _in_process(store: Store, tasks: list[list[str]], ctx: WorkContext) -> Iterator[TaskReport]:
     for task in tasks:
-        yield process_batch(task, ctx)
+        yield process_and_write(task, ctx, store)
 
 
-def _on_dask(client: Any, tasks: list[list[str]], ctx: WorkContext, window: int) -> Iterator[list[DocResult]]:
-    """Results in task order, with at most `window` tasks in flight so that a slow writer
-    does not let results pile up in memory."""
+def _on_dask(client: Any, tasks: list[list[str]], ctx: WorkContext, window: int) -> Iterator[TaskReport]:
+    """Reports in task order, with at most `window` tasks in flight."""
     ctx_future = client.scatter(ctx, broadcast=True, hash=False)
     pending: deque[Any] = deque()
     todo = iter(tasks)
     try:
         for task in todo:
-            pending.append(client.submit(process_batch, task, ctx_future, pure=False))
+            pending.append(client.submit(process_and_write, task, ctx_future, pure=False))
             if len(pending) >= window:
                 break
         while pending:
-            results = pending.popleft().result()
+            report = pending.popleft().result()
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(client.submit(process_batch, nxt, ctx_future, pure=False))
-            yield results
+                pending.append(client.submit(process_and_write, nxt, ctx_future, pure=False))
+            yield report
     finally:
         for fut in pending:
             fut.cancel()
         ctx_future.release()
 
 
+class DuplicateLinks:
+    """The duplicate links a sequential run would give, decided in document order on the
+    client from the claims each writer reports; links a writer could not know (the
+    restated claim was written by another worker) are corrected in the store."""
+
+    def __init__(self, index: EntityClaimIndex) -> None:
+        self.index = index
+        self.fixed = 0  # links corrected so far
+
+    def check(self, store: Store, written: list[WrittenClaim]) -> int:
+        """Returns the change in the number of duplicates."""
+        fixes: dict[str, str | None] = {}
+        net = 0
+        for claim in written:
+            want = self.index.find(claim.record)
+            if want == claim.id:
+                want = None
+            if want is None:
+                self.index.add(key_of(claim.record, claim.id))
+            if want != claim.duplicate_of:
+                fixes[claim.id] = want
+                net += (want is not None) - (claim.duplicate_of is not None)
+        if fixes:
+            self._apply(store, fixes)
+        self.fixed += len(fixes)
+        return net
+
+    @staticmethod
+    def _apply(store: Store, fixes: dict[str, str | None]) -> None:
+        """Three statements for a task's fixes: the claims, then their creation events
+        (read, amended as the sequential ingest would have written them, written back)."""
+        claims, events = Claim.__table__, AuditEvent.__table__
+        with store.engine.begin() as conn:
+            conn.execute(update(claims).where(claims.c.id == bindparam("claim_id"))
+                         .values(duplicate_of=bindparam("dup")),
+                         [{"claim_id": cid, "dup": dup} for cid, dup in fixes.items()])
+            rows = conn.execute(select(events.c.id, events.c.object_id, events.c.changes).where(
+                events.c.object_type == "claim", events.c.action == "create",
+                events.c.object_id.in_(list(fixes)))).all()
+            amended = []
+            for event_id, claim_id, changes in rows:
+                changes = {k: v for k, v in (changes or {}).items() if k != "duplicate_of"}
+                if fixes[claim_id]:
+                    changes["duplicate_of"] = fixes[claim_id]
+                amended.append({"event_id": event_id, "new_changes": changes})
+            if amended:
+                conn.execute(update(events).where(events.c.id == bindparam("event_id"))
+                             .values(changes=bindparam("new_changes")), amended)
+
+
 def ingest_corpus(store: Store, paths: Sequence[Path | str], *, actor: str, client: Any = None,
                   meta: dict[str, Any] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-                  task_docs: int = DEFAULT_TASK_DOCS, batch_docs: int = DEFAULT_BATCH_DOCS,
+                  task_docs: int = DEFAULT_TASK_DOCS, batch_docs: int | None = None,
                   progress: Progress | None = None) -> JobSummary:
-    """Ingest the files `paths` (in this order) with extraction on `client`'s workers (a
-    dask.distributed Client), or in this process when `client` is None. Never raises for bad
-    input; store errors (and exceptions raised by `progress`) propagate after the batches
-    already written are committed."""
+    """Ingest the files `paths` (in this order), on `client`'s workers (a
+    dask.distributed Client), or in this process when `client` is None. Each task of
+    `task_docs` documents (`batch_docs` is an older name for it) is one write transaction.
+    Never raises for bad input; store errors (and exceptions raised by `progress`)
+    propagate after the tasks already written are committed."""
     started = time.perf_counter()
     files = [str(p) for p in paths]
     summary = JobSummary(files=len(files))
-    ctx = job_context(store, max_bytes=max_bytes, meta=meta)
-    with store.session() as session:
-        index = entity_claim_index_from_store(session)
-    names = {ent_id: info.name for ent_id, info in ctx.gazetteer.entities.items()}
-    writer = BulkWriter(store, index, names, actor=actor)
-    tasks = partition(files, task_docs)
+    ctx = job_context(store, max_bytes=max_bytes, meta=meta, actor=actor)
+    tasks = partition(files, batch_docs or task_docs)
+    links = None
     if client is None:
-        stream = _in_process(tasks, ctx)
+        stream = _in_process(store, tasks, ctx)  # one writer, in order: its links are final
     else:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
+        # The client's own copy of the index (the workers' copies learn only their claims).
+        with store.session() as session:
+            links = DuplicateLinks(entity_claim_index_from_store(session))
         stream = _on_dask(client, tasks, ctx, window=max(4, 3 * workers))
-    batch: list[DocResult] = []
-
-    def flush() -> None:
-        if batch:
-            summary.written.add(writer.write(batch))
-            batch.clear()
-            summary.seconds = time.perf_counter() - started
-            if progress:
-                progress(summary)
-
-    for results in stream:
-        for res in results:
+    for report in stream:
+        summary.written.add(report.counts)
+        if links is not None:
+            summary.written.duplicates += links.check(store, report.written)
+        for res in report.results:
             summary.warnings.extend(res.warnings)
             if res.status == "error":
                 summary.errors.append(res.error or f"{res.path}: failed")
             elif res.status == DONE:
                 summary.skipped += 1
             elif res.status == KNOWN:
-                flush()
                 _sequential(store, res, summary, actor=actor, meta=meta, max_bytes=max_bytes)
             else:
                 summary.words += res.words
-                batch.append(res)
-        if len(batch) >= batch_docs:
-            flush()
-    flush()
+        summary.seconds = time.perf_counter() - started
+        if progress:
+            progress(summary)
     summary.seconds = time.perf_counter() - started
     if progress:
         progress(summary)

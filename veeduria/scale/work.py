@@ -12,8 +12,9 @@ from typing import Any
 
 from veeduria.extract import METHOD, DocMeta, Gazetteer, extract
 from veeduria.model import ClaimRecord, EntityRecord
+from veeduria.scale.claim_index import EntityClaimIndex
 from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError
-from veeduria.sources.pipeline import _apply_meta
+from veeduria.sources.meta import apply_meta as _apply_meta
 from veeduria.sources.readers import read_document
 from veeduria.store.writer import claim_values
 from veeduria.text import fold
@@ -79,6 +80,17 @@ class WorkContext:
     known_hashes: dict[str, str]  # content hash -> DONE | KNOWN
     max_bytes: int = DEFAULT_MAX_BYTES
     meta: dict[str, Any] = field(default_factory=dict)  # metadata given for every document
+    # Known claims at the start of the job; each writer adds the claims it writes.
+    claim_index: EntityClaimIndex = field(default_factory=EntityClaimIndex)
+    store_url: str | None = None  # where workers write (each opens its own engine)
+    actor: str = "ingest"
+
+    def known_names(self) -> dict[str, str]:
+        names = self.__dict__.get("_names")
+        if names is None:  # once per process that received this context
+            names = {ent_id: info.name for ent_id, info in self.gazetteer.entities.items()}
+            self.__dict__["_names"] = names
+        return names
 
 
 def entity_row(rec: EntityRecord) -> EntityRow:
@@ -157,8 +169,43 @@ def process_document(path: str, ctx: WorkContext) -> DocResult:
 
 
 def process_batch(paths: list[str], ctx: WorkContext) -> list[DocResult]:
-    """One Dask task: several documents, so scheduling costs little per document."""
+    """Several documents, so scheduling costs little per document."""
     return [process_document(p, ctx) for p in paths]
+
+
+@dataclass
+class TaskReport:
+    """What a task sends back: each document's outcome without its rows, what was written."""
+
+    results: list[DocResult]
+    counts: Any  # bulk.BatchCounts
+    written: list[Any]  # bulk.WrittenClaim, in document order
+
+
+_STORES: dict[str, Any] = {}
+
+
+def _store_for(url: str) -> Any:
+    """One engine per worker process and database, opened on first use."""
+    from veeduria.store import open_store
+
+    if url not in _STORES:
+        _STORES[url] = open_store(url, migrate_schema=False)
+    return _STORES[url]
+
+
+def process_and_write(paths: list[str], ctx: WorkContext, store: Any = None) -> TaskReport:
+    """One task: read and extract `paths`, then write them to the store in one
+    transaction, from this process (a Dask worker opens its own connection to
+    ctx.store_url). The client does no per-row work."""
+    from veeduria.scale.bulk import write_results
+
+    results = process_batch(paths, ctx)
+    counts, written = write_results(store or _store_for(ctx.store_url), results, ctx.claim_index,
+                                    ctx.known_names(), actor=ctx.actor)
+    for res in results:  # the rows are in the store: send back only the outcome
+        res.claims, res.entities, res.source, res.source_search = [], [], None, None
+    return TaskReport(results, counts, written)
 
 
 def extraction_marker(content_hash: str, claims: int) -> dict[str, Any]:

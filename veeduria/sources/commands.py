@@ -68,8 +68,9 @@ def ingest(ctx, paths: tuple[Path, ...], title, author, publisher, published, ur
                                 item_show_func=lambda p: p.name if p else "")
               if show_bar else nullcontext(files))
     with bar_cm as iterator:
-        for path in iterator:
-            res = ingestor.ingest_path(path, meta)
+        # Documents are committed in batches; each result comes once its batch is in.
+        for res in ingestor.ingest_paths(iterator, meta):
+            path = res.path
             for err in res.errors:
                 click.echo(f"error: {err}", err=True)
             for warn in res.warnings[:5]:

@@ -1,5 +1,10 @@
-"""Ingest: read a file, store it as a source and store its candidate claims, all in ONE
-transaction, so a failure anywhere leaves the document either fully in or not at all."""
+"""Ingest: read files, store each as a source with its candidate claims.
+
+Documents are written in batches: one transaction per batch (a commit costs more than
+writing a small document), with a SAVEPOINT per document, so each document is still all
+or nothing: a document that fails rolls back to its savepoint and the batch goes on, and a
+crash before the batch commits leaves none of its documents (each is fully in or not at
+all; running the ingest again stores them)."""
 
 from __future__ import annotations
 
@@ -8,27 +13,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, insert, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from veeduria.extract import METHOD, ClaimIndex, DocMeta, Gazetteer, extract
+from veeduria.extract import METHOD, DocMeta, Gazetteer, extract
 from veeduria.extract.dedupe import key_of
-from veeduria.extract.from_store import claim_index_from_store, gazetteer_from_store
+from veeduria.extract.from_store import gazetteer_from_store
 from veeduria.extract.gazetteer import EntityInfo
-from veeduria.model import ClaimRecord
+from veeduria.model import ClaimRecord, EntityRecord
+from veeduria.scale.claim_index import EntityClaimIndex, entity_claim_index_from_store
+from veeduria.scale.work import claim_row, entity_row, source_row
 from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError
-from veeduria.sources.language import detect_language
+from veeduria.sources.meta import META_FIELDS, apply_meta
 from veeduria.sources.readers import read_document, supported
 from veeduria.sources.store_docs import UnknownSourceError, store_document
 from veeduria.store import Store
-from veeduria.store.audit import record as audit
-from veeduria.store.models import AuditEvent, Claim, ClaimEntity, Entity, SearchDoc, Source, utcnow
+from veeduria.store.models import (
+    AuditEvent,
+    Claim,
+    ClaimEntity,
+    Entity,
+    EntityName,
+    SearchDoc,
+    Source,
+    utcnow,
+)
 from veeduria.store.search import index_entities
-from veeduria.store.writer import claim_values, upsert_entity
-from veeduria.text import parse_partial_date
+from veeduria.store.writer import upsert_entity
 
-META_FIELDS = ("title", "author", "publisher", "published", "url", "language", "kind")
+__all__ = ["META_FIELDS", "IngestResult", "Ingestor", "ingest_file", "insert_rows", "iter_files"]
+_apply_meta = apply_meta  # older name, used by callers outside this package
+
+DEFAULT_BATCH_DOCS = 50  # documents per transaction
+DEFAULT_BATCH_WORDS = 200_000  # ... or fewer, so a transaction stays short with big files
 
 
 @dataclass
@@ -50,104 +68,207 @@ class IngestResult:
     def ok(self) -> bool:
         return not self.errors
 
+    def fail(self, message: str) -> None:
+        self.errors.append(message)
+        self.outcome = "error"
+        self.claims = self.duplicates = self.entities = self.located = 0
+        self.source_id = None
+
 
 class Ingestor:
-    """Ingests many files with one gazetteer and one index of known claims, refreshed with
-    what each committed document adds."""
+    """Ingests many files with one gazetteer and one index of known claims, which learn
+    each stored document's new names and claims before the next document is extracted."""
 
     def __init__(self, store: Store, *, actor: str, max_bytes: int = DEFAULT_MAX_BYTES,
-                 extract: bool = True) -> None:
+                 extract: bool = True, batch_docs: int = DEFAULT_BATCH_DOCS,
+                 batch_words: int = DEFAULT_BATCH_WORDS) -> None:
         self.store = store
         self.actor = actor
         self.max_bytes = max_bytes
         self.extract = extract
+        self.batch_docs = max(1, batch_docs)
+        self.batch_words = batch_words
         self._gazetteer: Gazetteer | None = None
-        self._index: ClaimIndex | None = None
+        self._index: EntityClaimIndex | None = None
 
-    def _context(self, session: Session) -> tuple[Gazetteer, ClaimIndex]:
+    def _context(self, session: Session) -> tuple[Gazetteer, EntityClaimIndex]:
         if self._gazetteer is None or self._index is None:
             self._gazetteer = gazetteer_from_store(session)
-            self._index = claim_index_from_store(session)
+            self._index = entity_claim_index_from_store(session)
         return self._gazetteer, self._index
 
+    def _forget(self) -> None:
+        """A batch did not commit: what it taught the context is not in the store."""
+        self._gazetteer = self._index = None
+
+    # -- entry points -------------------------------------------------------------------
+
     def ingest_path(self, path: Path, meta: dict[str, Any] | None = None) -> IngestResult:
-        result = IngestResult(str(path))
-        try:
-            doc = read_document(path, max_bytes=self.max_bytes)
-        except DocumentError as exc:
-            result.errors.append(str(exc))
-            return result
-        return self.ingest_document(doc, meta or {}, result)
+        return next(self.ingest_paths([path], meta))
 
     def ingest_document(self, doc: Document, meta: dict[str, Any],
                         result: IngestResult | None = None) -> IngestResult:
-        result = result or IngestResult(doc.filename or "(document)")
+        return next(self._batches(iter([(result or IngestResult(doc.filename or "(document)"), doc)]),
+                                  meta or {}))
+
+    def ingest_paths(self, paths: Iterable[Path], meta: dict[str, Any] | None = None) -> Iterator[IngestResult]:
+        """Results in the order of `paths`, each yielded once its batch is committed."""
+        return self._batches(((IngestResult(str(p)), Path(p)) for p in paths), meta or {})
+
+    # -- batches --------------------------------------------------------------------------
+
+    def _batches(self, items: Iterator[tuple[IngestResult, Path | Document]],
+                 meta: dict[str, Any]) -> Iterator[IngestResult]:
+        exhausted = False
+        while not exhausted:
+            results: list[IngestResult] = []
+            try:
+                with self.store.session() as session:
+                    _begin(session)
+                    words = 0
+                    for result, item in items:
+                        results.append(result)
+                        self._one(session, result, item, meta)
+                        words += result.words
+                        if len(results) >= self.batch_docs or words >= self.batch_words:
+                            break
+                    else:
+                        exhausted = True
+            except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is in
+                self._forget()
+                for result in results:
+                    if result.ok:
+                        result.fail(f"{result.path}: not stored (the batch did not commit: "
+                                    f"{_one_line(exc)})")
+            except BaseException:
+                self._forget()
+                raise
+            yield from results
+
+    def _one(self, session: Session, result: IngestResult, item: Path | Document,
+             meta: dict[str, Any]) -> None:
+        if isinstance(item, Document):
+            doc = item
+        else:
+            try:
+                doc = read_document(item, max_bytes=self.max_bytes)
+            except DocumentError as exc:
+                result.errors.append(str(exc))
+                return
         label = result.path
         try:
-            _apply_meta(doc, meta)
+            apply_meta(doc, meta)
         except ValueError as exc:
             result.errors.append(f"{label}: {exc}")
-            return result
+            return
         result.words = len(doc.text.split())
-        pending_entities: list[EntityInfo] = []
-        pending_claims: list[tuple[Any, str]] = []
+        gazetteer, index = self._context(session)
+        mark = index.mark()
+        learned: list[EntityInfo] = []
         try:
-            with self.store.session() as session:
-                stored = store_document(session, doc, self.actor, source_id=meta.get("source"))
-                result.source_id, result.outcome, result.located = stored.source_id, stored.outcome, stored.located
-                result.warnings.extend(f"{label}: quote not found for claim {cid}" for cid, _ in stored.missing_quotes)
-                src = session.get(Source, stored.source_id)
-                result.language = src.language
-                if self.extract and meta.get("extract", True):
-                    self._extract_into(session, src, doc, result, pending_entities, pending_claims)
+            with session.begin_nested():
+                self._store(session, doc, meta, result, learned)
         except UnknownSourceError as exc:
-            result.errors.append(f"{label}: {exc}")
-            result.outcome = "error"
-        except Exception as exc:  # noqa: BLE001 - the transaction rolled back; report and go on
-            result.errors.append(f"{label}: not stored ({exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})")
-            result.outcome = "error"
-        if result.ok:
-            # Only after the commit: the batch context learns this document's names and claims.
-            if self._gazetteer is not None:
-                for info in pending_entities:
-                    self._gazetteer.add_entity(info)
-            if self._index is not None:
-                for rec, claim_id in pending_claims:
-                    self._index.add(key_of(rec, claim_id))
-        else:
-            result.claims = result.duplicates = result.entities = 0
-            result.source_id = None
-        return result
+            index.rollback(mark)
+            result.fail(f"{label}: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - rolled back to the savepoint; report and go on
+            index.rollback(mark)
+            result.fail(f"{label}: not stored ({_one_line(exc)})")
+            return
+        # The document is in (pending the batch's commit): the next document knows its names.
+        for info in learned:
+            gazetteer.add_entity(info)
 
-    def _extract_into(self, session: Session, src: Source, doc: Document, result: IngestResult,
-                      pending_entities: list[EntityInfo], pending_claims: list[tuple[Any, str]]) -> None:
+    def _store(self, session: Session, doc: Document, meta: dict[str, Any], result: IngestResult,
+               learned: list[EntityInfo]) -> None:
+        want_extract = self.extract and meta.get("extract", True)
+        if meta.get("source") is None and not _known(session, doc):
+            self._store_new(session, doc, result, learned, want_extract)
+            return
+        # A source already known (same content, or named with --source): attach the text,
+        # locate the quotes citing it, and extract unless this very text was extracted.
+        stored = store_document(session, doc, self.actor, source_id=meta.get("source"))
+        result.source_id, result.outcome, result.located = stored.source_id, stored.outcome, stored.located
+        result.warnings.extend(f"{result.path}: quote not found for claim {cid}" for cid, _ in stored.missing_quotes)
+        src = session.get(Source, stored.source_id)
+        result.language = src.language
+        if not want_extract:
+            return
         marker = (src.meta or {}).get("extraction") or {}
         if marker.get("content_hash") == doc.content_hash and marker.get("method") == METHOD:
-            return  # this very text was extracted already: ingesting it again changes nothing
-        gazetteer, index = self._context(session)
-        meta = DocMeta(source_id=src.id, published=src.published, language=src.language,
-                       country=_case_country(session, src), case_id=src.case_id, pages=doc.pages)
-        found = extract(doc.text, meta, gazetteer)
-        result.extracted = True
+            return
+        found = self._extract(session, doc, src.id, src.published, src.language,
+                              _case_country(session, src), src.case_id)
+        rows = _Rows(self.actor)
         new_ids = []
         for rec in found.new_entities:
             if session.get(Entity, rec.id) is None:
                 upsert_entity(session, rec, self.actor)
                 new_ids.append(rec.id)
-                pending_entities.append(EntityInfo(rec.id, rec.name, rec.schema))
+                learned.append(EntityInfo(rec.id, rec.name, rec.schema))
         session.flush()
+        written = self._claims(session, found.claims, found.new_entities, rows, result)
+        rows.insert(session.connection())
+        src.meta = {**(src.meta or {}), "extraction": _marker(doc.content_hash, written)}
+        flag_modified(src, "meta")
+        index_entities(session, new_ids)
+        result.entities = len(new_ids)
+
+    def _store_new(self, session: Session, doc: Document, result: IngestResult,
+                   learned: list[EntityInfo], want_extract: bool) -> None:
+        """A document not in the store: every row is built here and inserted with one
+        executemany per table (no ORM objects, no look-ups but the existing ids)."""
+        source = source_row(doc)
+        rows = _Rows(self.actor)
+        rows.event("source", source["id"], {k: v for k, v in source.items() if k != "text"})
+        rows.search.append({"kind": "source", "ref_id": source["id"], "title": source["title"] or source["id"],
+                            "body": _source_search_body(source)})
+        written = None
+        if want_extract:
+            found = self._extract(session, doc, source["id"], doc.published, doc.language, None, None)
+            stored = _existing(session, Entity.id, [rec.id for rec in found.new_entities])
+            for rec in found.new_entities:
+                if rec.id in stored:
+                    continue
+                stored.add(rec.id)
+                rows.add_entity(rec)
+                learned.append(EntityInfo(rec.id, rec.name, rec.schema))
+            result.entities = len(learned)
+            # Claim ids hash the source id, and this source is new: none can be stored yet.
+            written = self._claims(session, found.claims, found.new_entities, rows, result,
+                                   new_source=True)
+        now = utcnow()
+        meta = source["meta"]
+        if written is not None:
+            meta = {**(meta or {}), "extraction": _marker(doc.content_hash, written)}
+        rows.sources.append({**source, "meta": meta, "case_id": None, "created_at": now, "updated_at": now})
+        rows.insert(session.connection())
+        result.source_id, result.outcome, result.language = source["id"], "created", doc.language
+
+    def _extract(self, session: Session, doc: Document, source_id: str, published: str | None,
+                 language: str | None, country: str | None, case_id: str | None):  # noqa: ANN202
+        gazetteer, _ = self._context(session)
+        meta = DocMeta(source_id=source_id, published=published, language=language,
+                       country=country, case_id=case_id, pages=doc.pages)
+        return extract(doc.text, meta, gazetteer)
+
+    def _claims(self, session: Session, claims: list[ClaimRecord], new_entities: list[EntityRecord],
+                rows: _Rows, result: IngestResult, *, new_source: bool = False) -> int:
+        gazetteer, index = self._context(session)
         valid = []
-        for rec in found.claims:
+        for rec in claims:
             problems = rec.problems()
             if problems:
                 result.warnings.append(f"{result.path}: candidate skipped: {'; '.join(problems)}")
                 continue
             valid.append((rec.fingerprint(), rec))
-        stored_ids = _existing_claim_ids(session, [cid for cid, _ in valid])
-        names = {ent_id: info.name for ent_id, info in gazetteer.entities.items()}
-        names.update((rec.id, rec.name) for rec in found.new_entities)
-        rows = _CandidateRows(self.actor)
-        written = []
+        stored_ids = set() if new_source else _existing(session, Claim.id, [cid for cid, _ in valid])
+        names = {e: gazetteer.entities[e].name for _, rec in valid for e, _ in rec.entities
+                 if e in gazetteer.entities}
+        names.update((rec.id, rec.name) for rec in new_entities)
+        result.extracted = True
+        written = 0
         for claim_id, rec in valid:
             if claim_id in stored_ids:
                 continue  # already stored (and perhaps reviewed): never overwrite
@@ -155,51 +276,92 @@ class Ingestor:
             duplicate_of = index.find(rec)
             if duplicate_of == claim_id:
                 duplicate_of = None
-            rows.add(claim_id, rec, duplicate_of, names)
+            rows.add_claim(claim_id, rec, duplicate_of, names)
             if duplicate_of:
                 result.duplicates += 1
             else:
+                # Later candidates (of this document too) that restate this one link to it.
                 index.add(key_of(rec, claim_id))
-                pending_claims.append((rec, claim_id))
-            written.append(claim_id)
-        session.flush()  # the source and new entities first: claims refer to them
-        rows.insert(session)
-        session.flush()
-        src.meta = {**(src.meta or {}), "extraction": {
-            "method": METHOD, "content_hash": doc.content_hash, "claims": len(written)}}
-        flag_modified(src, "meta")
-        index_entities(session, new_ids)
-        result.claims, result.entities = len(written), len(new_ids)
+            written += 1
+        result.claims = written
+        return written
 
 
-def _existing_claim_ids(session: Session, ids: list[str]) -> set[str]:
+def _begin(session: Session) -> None:
+    """Open the batch's transaction. SQLite: BEGIN IMMEDIATE explicitly, which also makes
+    the documents' SAVEPOINTs nest in it (pysqlite only opens a transaction before a write,
+    and a SAVEPOINT outside one would be released as a commit)."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        driver = conn.connection.driver_connection
+        if not driver.in_transaction:
+            # A bigger page cache: a batch touches many index pages of claims and search.
+            conn.exec_driver_sql("PRAGMA cache_size=-65536")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _known(session: Session, doc: Document) -> bool:
+    """Is there a source with this content (or this document's id) already?"""
+    return session.execute(select(Source.id).where(
+        or_(Source.content_hash == doc.content_hash, Source.id == doc.source_id)).limit(1)).first() is not None
+
+
+def _existing(session: Session, column: Any, ids: list[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(ids), 500):
-        found.update(session.scalars(select(Claim.id).where(Claim.id.in_(ids[i:i + 500]))))
+        found.update(session.scalars(select(column).where(column.in_(ids[i:i + 500]))))
     return found
 
 
-class _CandidateRows:
-    """New candidate claims as plain rows (claims, roles, search documents, audit events),
-    inserted with one executemany per table inside the document's transaction: the same
-    rows insert_candidate + index_claims write, without an ORM object per row."""
+def _marker(content_hash: str, claims: int) -> dict[str, Any]:
+    return {"method": METHOD, "content_hash": content_hash, "claims": claims}
+
+
+def _source_search_body(source: dict[str, Any]) -> str:
+    from veeduria.scale.work import search_body
+
+    return search_body(source["title"], source["author"], source["publisher"], source["filename"])
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{exc.__class__.__name__}: {text}"
+
+
+class _Rows:
+    """One document's new rows (sources, entities and their names, claims, roles, search
+    documents, audit events), inserted with one executemany per table: the same rows
+    upsert_source / upsert_entity / upsert_claim and the search indexer write, without an
+    ORM object per row."""
 
     def __init__(self, actor: str) -> None:
         self.actor = actor
+        self.now = utcnow()
+        self.sources: list[dict[str, Any]] = []
+        self.entities: list[dict[str, Any]] = []
+        self.names: list[dict[str, Any]] = []
         self.claims: list[dict[str, Any]] = []
         self.roles: list[dict[str, Any]] = []
         self.search: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
 
-    def add(self, claim_id: str, rec: ClaimRecord, duplicate_of: str | None, names: dict[str, str]) -> None:
-        # veeduria.scale.work builds the same rows for the bulk writer (and imports this module).
-        from veeduria.scale.work import claim_row
+    def event(self, kind: str, obj_id: str, changes: dict[str, Any]) -> None:
+        self.audit.append({"at": self.now, "actor": self.actor, "action": "create", "object_type": kind,
+                           "object_id": obj_id, "changes": changes, "note": None})
 
-        now = utcnow()
+    def add_entity(self, rec: EntityRecord) -> None:
+        row = entity_row(rec)
+        self.entities.append({**row.values, "state_linkage": None, "merged_into": None,
+                              "created_at": self.now, "updated_at": self.now})
+        self.names.extend(row.names)
+        self.search.append({"kind": "entity", "ref_id": rec.id, "title": row.search[0], "body": row.search[1]})
+        self.event("entity", rec.id, {k: v for k, v in row.values.items() if v and k != "id"})
+
+    def add_claim(self, claim_id: str, rec: ClaimRecord, duplicate_of: str | None, names: dict[str, str]) -> None:
         row = claim_row(rec, names)
         values = {k: v for k, v in row.values.items() if k != "id"}
         self.claims.append({"id": claim_id, **values, "duplicate_of": duplicate_of,
-                            "created_at": now, "updated_at": now})
+                            "created_at": self.now, "updated_at": self.now})
         self.roles.extend({"claim_id": claim_id, "entity_id": e, "role": r, "position": p}
                           for e, r, p in row.roles)
         title, body = row.search
@@ -207,55 +369,21 @@ class _CandidateRows:
         changes = {k: v for k, v in values.items() if v is not None and k != "meta"}
         if duplicate_of:
             changes["duplicate_of"] = duplicate_of
-        self.audit.append({"at": now, "actor": self.actor, "action": "create", "object_type": "claim",
-                           "object_id": claim_id, "changes": changes, "note": None})
+        self.event("claim", claim_id, changes)
 
-    def insert(self, session: Session) -> None:
-        if not self.claims:
-            return
-        conn = session.connection()
-        for table, rows in ((Claim.__table__, self.claims), (ClaimEntity.__table__, self.roles),
-                            (SearchDoc.__table__, self.search), (AuditEvent.__table__, self.audit)):
+    def insert(self, conn: Connection) -> None:
+        for table, rows in ((Source.__table__, self.sources), (Entity.__table__, self.entities),
+                            (EntityName.__table__, self.names), (Claim.__table__, self.claims),
+                            (ClaimEntity.__table__, self.roles), (SearchDoc.__table__, self.search),
+                            (AuditEvent.__table__, self.audit)):
             for i in range(0, len(rows), 1000):
                 insert_rows(conn, table, rows[i:i + 1000])
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """One executemany (a module-level function so tests can make it fail half-way)."""
-    conn.execute(insert(table), rows)
-
-
-def insert_candidate(session: Session, claim_id: str, rec: ClaimRecord, actor: str,
-                     duplicate_of: str | None) -> None:
-    """Add a new candidate claim, its entities and its audit event without per-row look-ups
-    (the caller knows the id is new). Same values and audit record as writer.upsert_claim."""
-    values = claim_values(rec)
-    claim = Claim(id=claim_id, duplicate_of=duplicate_of, **values)
-    seen: set[tuple[str, str]] = set()
-    for pos, (ent_id, role) in enumerate(rec.entities):
-        if (ent_id, role) not in seen:
-            seen.add((ent_id, role))
-            claim.roles.append(ClaimEntity(entity_id=ent_id, role=role, position=pos))
-    session.add(claim)
-    changes = {k: v for k, v in values.items() if v is not None and k != "meta"}
-    if duplicate_of:
-        changes["duplicate_of"] = duplicate_of
-    audit(session, actor, "create", "claim", claim_id, changes)
-
-
-def _apply_meta(doc: Document, meta: dict[str, Any]) -> None:
-    for key in META_FIELDS:
-        if meta.get(key):
-            setattr(doc, key, meta[key])
-    if doc.published:
-        try:
-            parse_partial_date(str(doc.published))
-        except ValueError:
-            if meta.get("published"):
-                raise
-            doc.published = None  # an unusable date in the file's own metadata is dropped
-    if not doc.language:
-        doc.language = detect_language(doc.text)
+    if rows:
+        conn.execute(insert(table), rows)
 
 
 def _case_country(session: Session, src: Source) -> str | None:
