@@ -45,4 +45,14 @@ if [ "$want_test" = 1 ]; then
     fi
   fi
 fi
+if [ "$want_test" = 1 ]; then
+  # Optional: CJK fonts, so Chinese, Japanese and Korean names render in the browser tests and
+  # in PDF reports (which use the server's fonts). Only as root with apt; a failure is ignored.
+  if ! { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; }; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk; } >/dev/null 2>&1 ||
+        echo "setup: could not install fonts-noto-cjk (optional; CJK names may show as boxes)" >&2
+    fi
+  fi
+fi
 echo "setup: done (.venv ready)"

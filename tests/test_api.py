@@ -137,7 +137,8 @@ def test_exports_stream_every_claim(peru: TestClient) -> None:
 
 def test_pages_render_with_security_headers(peru: TestClient) -> None:
     for url in ("/", "/search?q=Chancay", f"/entity/{CHANCAY}", "/timeline", "/network", "/docs",
-                "/login", "/timeline?domain=economy", "/entity/las-bambas"):
+                "/login", "/timeline?domain=economy", "/entity/las-bambas", "/findings",
+                "/findings?severity=high", "/indicators"):
         res = peru.get(url)
         assert res.status_code == 200, url
         assert res.headers["content-security-policy"] == CSP
@@ -149,6 +150,42 @@ def test_pages_render_with_security_headers(peru: TestClient) -> None:
     assert "COSCO SHIPPING Ports" in entity  # its owner, in the chain
     search = peru.get("/search", params={"q": "Chancay"}).text
     assert f'href="/entity/{CHANCAY}"' in search
+
+
+def test_overview_formats_money_and_shows_findings_and_claims(peru: TestClient) -> None:
+    peru.get("/lang/en")
+    page = peru.get("/").text
+    domains = page[page.index('id="domains"'):page.index('id="per-year"')]
+    # Money as people write it, never raw floats or digit runs.
+    assert not re.search(r"\d{1,3}(,\d{3}){2,}|\b0\.0\b", domains), "raw money in the domain table"
+    if "US$" in domains:
+        assert re.search(r"US\$[\d.]+ (million|billion)", domains)
+    assert page.count('<li class="claim') >= 5
+    assert 'id="top-findings"' in page
+
+
+def test_findings_show_evidence_quotes_not_ids(peru: TestClient) -> None:
+    findings = peru.get("/api/findings").json()
+    if not findings["available"] or not findings["items"]:
+        pytest.skip("screening is not installed")
+    page = peru.get("/findings").text
+    assert 'class="ev-quote"' in page
+    evidence = re.findall(r'<ul class="evidence">(.*?)</ul>', page, re.S)
+    assert evidence and all("“" in block for block in evidence)
+
+
+def test_spanish_labels_and_money(peru: TestClient) -> None:
+    peru.get("/lang/es")
+    try:
+        entity = peru.get(f"/entity/{CHANCAY}").text
+        assert '<span class="role">sujeto</span>' in entity or '<span class="role">objeto</span>' in entity
+        assert ">subject<" not in entity
+        overview = peru.get("/").text
+        if "US$" in overview:
+            assert "millones" in overview
+        assert "Afirmaciones por año" in overview
+    finally:
+        peru.get("/lang/en")
 
 
 def test_spanish_switch_persists_in_a_cookie(peru: TestClient) -> None:

@@ -16,10 +16,14 @@ sys.path.insert(0, str(BENCH))
 
 import eval_extract  # noqa: E402
 
-# Reached on the English gold set; the bar is 95% / 75% / 95% / 100%.
-FLOORS_EN = {"entity_recall": 0.95, "entity_precision": 0.95, "fact_recall": 0.55,
-             "figure_precision": 0.95, "quotes_verbatim": 1.0}
-FLOORS_ES_OWN = {"entity_recall": 0.9, "fact_recall": 0.6, "figure_precision": 0.95, "quotes_verbatim": 1.0}
+# Reached on the English gold set (95.6% / 97.5% / 92.8% / 100% / 100%); the bar is
+# 95% / 75% / 95% / 100%.
+FLOORS_EN = {"entity_recall": 0.95, "entity_precision": 0.97, "fact_recall": 0.92,
+             "figure_precision": 0.98, "quotes_verbatim": 1.0}
+# Reached on the held-out rows, never used to tune the rules (89.2% / 96.7% / 62.5% / 94.7% / 100%).
+FLOORS_HELDOUT = {"entity_recall": 0.89, "entity_precision": 0.96, "fact_recall": 0.6,
+                  "figure_precision": 0.94, "quotes_verbatim": 1.0}
+FLOORS_ES_OWN = {"entity_recall": 0.95, "fact_recall": 0.95, "figure_precision": 0.95, "quotes_verbatim": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +44,24 @@ def test_english_accuracy_stays_above_floor(english: dict[str, eval_extract.Scor
     value = english["all"].figures_dict()[measure]
     misses = [m for m in english["all"].misses if measure.split("_")[0] in m][:10]
     assert value >= FLOORS_EN[measure], f"{measure} = {value:.1%}; first misses: {misses}"
+
+
+def test_heldout_rows_stay_above_floor() -> None:
+    scores = eval_extract.evaluate(eval_extract.GOLD_EN_HELDOUT)
+    assert scores["all"].facts_gold >= 30 and scores["all"].entities_gold >= 60
+    figures = scores["all"].figures_dict()
+    for measure, floor in FLOORS_HELDOUT.items():
+        assert figures[measure] >= floor, (measure, figures[measure], scores["all"].misses[:10])
+
+
+def test_heldout_rows_are_not_in_the_main_set() -> None:
+    import yaml
+
+    def rows(path: Path) -> set[tuple[str, int]]:
+        docs = yaml.safe_load(path.read_text(encoding="utf-8"))["documents"]
+        return {(d["dataset"], int(d["row"])) for d in docs if "row" in d}
+
+    assert not rows(eval_extract.GOLD_EN) & rows(eval_extract.GOLD_EN_HELDOUT)
 
 
 def test_spanish_own_texts_secondary_check() -> None:

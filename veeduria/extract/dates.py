@@ -44,6 +44,7 @@ DATE_RE = re.compile(
     r")",
     re.IGNORECASE,
 )
+_NUMBER_SIGN = re.compile(r"(?:\b(?:No|NO|Nº|N°|Nr)\.?:?|#)[ \t]*$")
 # Lower-case English month names that are ordinary words.
 _AMBIGUOUS = {"may", "mar", "jan", "sep", "oct", "dec", "nov", "jun", "jul", "aug", "feb", "apr"}
 
@@ -72,10 +73,21 @@ _STARTERS = set(MONTHS) | {
 }
 
 
+_WORD_OK: dict[str, bool] = {}  # word -> may start a date (cached: this runs once per word)
+
+
 def _candidates(text: str, toks: list[tuple[int, str]]) -> Iterator[re.Match[str]]:
     last = -1
+    ok = _WORD_OK
     for pos, word in toks:
-        if pos < last or not (word[0].isdigit() or word.lower() in _STARTERS):
+        if pos < last:
+            continue
+        hit = ok.get(word)
+        if hit is None:
+            hit = word[0].isdigit() or word.lower() in _STARTERS
+            if len(ok) < 200_000:
+                ok[word] = hit
+        if not hit:
             continue
         m = DATE_RE.match(text, pos)
         if m is not None:
@@ -125,6 +137,8 @@ def find_dates(text: str, published: str | None = None,
                 key = re.sub(r"\s+", " ", g["rel"].lower())
                 out.append(DateMention(m.start(), m.end(), str(pub[0] + _RELATIVE[key]), True))
             elif g["y4"]:
+                if _NUMBER_SIGN.search(text, max(0, m.start() - 6), m.start()):
+                    continue  # "Agreement NO: 2012 A-075": a document number, not a year
                 out.append(DateMention(m.start(), m.end(), g["y4"]))
         except (KeyError, ValueError):
             continue

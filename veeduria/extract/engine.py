@@ -7,12 +7,14 @@ relation trigger (or, failing one, each figure) with entities becomes a candidat
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import gc
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from veeduria.extract import discourse
 from veeduria.extract.dates import DateMention, find_dates, parse_published
 from veeduria.extract.figures import Figure, find_figures
 from veeduria.extract.fx import money
@@ -21,6 +23,7 @@ from veeduria.extract.lexicon import Lexicon, Relation, lexicon
 from veeduria.extract.names import NewName, new_mentions
 from veeduria.extract.scan import tokens
 from veeduria.extract.sentences import sentence_spans
+from veeduria.extract.states import keep_state
 from veeduria.model import ClaimRecord, EntityRecord, Quantity
 from veeduria.vocab import predicates
 
@@ -39,6 +42,7 @@ _COORDINATED = re.compile(r"\)?(?:[ \t]*\([^()]{1,15}\))?[ \t]*,?[ \t]+(?:and|y|
                           r"(?:(?:[A-ZÁÉÍÓÚÑ][\w'’.-]*|of|to|de|del|for)[ \t]+){0,8}")
 _STOP_MANY = re.compile(r"Others\s+Attending|Also\s+attending", re.IGNORECASE)
 _AGENT = {"by", "por"}
+_ARTICLES = {"the", "a", "an", "el", "la", "los", "las", "un", "una"}
 _SHARE_BEFORE = re.compile(r"(?:%|percent|por\s+ciento|stake|participaci[óo]n|acciones|shares)\s+(?:de|of|in|en)\s+(?:la\s+|el\s+|the\s+)?$",
                            re.IGNORECASE)
 
@@ -102,6 +106,9 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     lex = lexicon()
     toks = tokens(text)
     known = gazetteer.find(text)
+    if gazetteer.state_ids:
+        known = [m if m.entity_id not in gazetteer.state_ids else dataclasses.replace(m, new=True)
+                 for m in known if m.entity_id not in gazetteer.state_ids or keep_state(text, m)]
     fresh, new_names, covered = new_mentions(text, gazetteer, known, toks)
     if covered:
         gone = {id(m) for m in covered}
@@ -130,19 +137,137 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
         entities[n.entity_id] = EntityInfo(n.entity_id, n.name, n.schema)
     builder = _Builder(text, meta, entities, lex)
     result = Extraction(mentions=mentions, words=_count_words(text))
-    for i, sent_mentions in by_mention.items():
-        sent_figs = [f for f in by_figure.get(i, []) if not _inside_any(f, sent_mentions)]
+    paragraphs = discourse.paragraph_starts(text)
+    sentences: dict[int, _Sentence] = {}
+    para_date: DateMention | None = None
+    prev: _Sentence | None = None
+    for i, span in enumerate(spans):
+        para = discourse.paragraph_of(paragraphs, span[0])
+        if prev is not None and prev.paragraph != para:
+            para_date, prev = None, None
+        sent_dates = by_date.get(i, [])
+        sent_mentions = by_mention.get(i, [])
+        sent_figs_all = by_figure.get(i, [])
+        if not sent_mentions and not sent_figs_all:
+            para_date = sent_dates[-1] if sent_dates else para_date
+            continue
+        sent = _Sentence(i, span, para)
+        # An attribution matters only when a name opens the sentence.
+        body = (discourse.attribution_end(text, span)
+                if sent_mentions and sent_mentions[0].start - span[0] < 130 else None)
+        if body is not None:
+            # "According to X, ...": X is the source of what follows, not an actor in it.
+            sent_mentions = [m for m in sent_mentions if m.start >= body]
+        if prev is not None and prev.index == i - 1 and prev.subject is not None:
+            cue = discourse.carry_cue(text, span, body)
+            if cue is not None and not any(m.start < cue[1] for m in sent_mentions):
+                # "It provided training...", "La empresa adquirió...": the previous subject.
+                ante = prev.subject
+                sent_mentions = [Mention(cue[0], cue[1], ante.text, ante.entity_id, new=ante.new,
+                                         antecedent=(ante.start, ante.end))] + sent_mentions
+        sent.mentions = sent_mentions
+        sent.figures = [f for f in sent_figs_all if not _inside_any(f, sent_mentions)]
         sent_trigs = [t for t in by_trigger.get(i, []) if not _trigger_in_name(t, sent_mentions)]
         if any(t.relation.weak for t in sent_trigs) and not all(t.relation.weak for t in sent_trigs):
             sent_trigs = [t for t in sent_trigs if not t.relation.weak]
-        if not sent_figs and not sent_trigs:
-            continue
-        result.claims.extend(builder.sentence(
-            spans[i], sent_mentions, sent_figs, sent_trigs, by_date.get(i, []),
-            by_sector.get(i, []), by_modality.get(i, [])))
+        sent.triggers = sent_trigs
+        if sent_mentions and (sent.figures or sent_trigs):
+            sent.claims = builder.sentence(
+                span, sent_mentions, sent.figures, sent_trigs, sent_dates,
+                by_sector.get(i, []), by_modality.get(i, []), para_date)
+        sent.date = _sentence_date(sent_dates, sent.figures) or para_date
+        sent.subject = _subject_of(sent, entities)
+        if prev is not None and prev.index == i - 1 and (sent.figures or prev.figures):
+            sent.anaphor = discourse.anaphor(text, span, body)
+            if sent.anaphor is not None:
+                _link(builder, prev, sent, by_sector.get(i, []), by_modality.get(i, []))
+        sentences[i] = sent
+        result.claims.extend(sent.claims)
+        para_date = sent_dates[-1] if sent_dates else para_date
+        prev = sent
+    for c in result.claims:
+        (c.meta or {}).pop("_figs", None)
     used = {eid for c in result.claims for eid, _ in c.entities}
     result.new_entities = [_entity_record(n, meta) for n in new_names if n.entity_id in used]
+    result.new_entities += [_state_record(entities[eid], meta) for eid in sorted(used & gazetteer.state_ids)]
     return result
+
+
+@dataclass
+class _Sentence:
+    index: int
+    span: tuple[int, int]
+    paragraph: int
+    mentions: list[Mention] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    triggers: list[_Trigger] = field(default_factory=list)
+    claims: list[ClaimRecord] = field(default_factory=list)
+    anaphor: tuple[int, int] | None = None
+    date: DateMention | None = None
+    subject: Mention | None = None
+
+
+def _sentence_date(dates: list[DateMention], figures: list[Figure]) -> DateMention | None:
+    dates = [d for d in dates if not any(f.start <= d.start < f.end for f in figures)]
+    return dates[0] if dates else None
+
+
+def _subject_of(sent: _Sentence, entities: dict[str, EntityInfo]) -> Mention | None:
+    """The sentence's subject: of its first claim with a relation word, else its first actor."""
+    for c in sent.claims:
+        if c.meta and c.meta.get("trigger"):
+            subject = next((eid for eid, role in c.entities if role == "subject"), None)
+            found = next((m for m in sent.mentions if m.entity_id == subject), None)
+            if found is not None:
+                return found
+    for m in sent.mentions:
+        info = entities.get(m.entity_id)
+        if info is None or info.schema not in PLACE_SCHEMATA:
+            return m
+    return None
+
+
+def _main_claim(claims: list[ClaimRecord]) -> ClaimRecord | None:
+    """The claim a later sentence most likely refers back to: one with a relation word and
+    the most entities, the earliest on a tie."""
+    best = None
+    for c in claims:
+        if not (c.meta and c.meta.get("trigger")):
+            continue
+        if best is None or len(c.entities) > len(best.entities):
+            best = c
+    return best
+
+
+def _link(builder: _Builder, prev: _Sentence, sent: _Sentence, sectors: list[_At],
+          modalities: list[_At]) -> None:
+    """`sent` refers back to the deal of `prev` ("The value of this donation is 500,000 USD",
+    "The grant proceeds were to be used ... for the Bolivian Armed Forces")."""
+    used_here = {start for c in sent.claims for start in (c.meta or {}).get("_figs", ())}
+    loose = [f for f in sent.figures if f.start not in used_here]
+    target = _main_claim(prev.claims)
+    if loose and target is not None:
+        # This sentence's figures complete the previous sentence's claim.
+        for fig in loose:
+            rec = builder.linked(target, fig, sent, prev)
+            if rec is not None:
+                sent.claims.append(rec)
+    actors = [m for m in sent.mentions if m.antecedent is None and not builder._is_place(m)]
+    used_before = {start for c in prev.claims for start in (c.meta or {}).get("_figs", ())}
+    for fig in prev.figures:
+        # Only the previous sentence's own claims: not ones it borrowed from further back.
+        holders = [c for c in prev.claims if fig.start in (c.meta or {}).get("_figs", ())
+                   and "linked_offsets" not in (c.meta or {})]
+        if holders and actors:
+            # The previous sentence's figure claim gains this sentence's actors.
+            for c in holders:
+                builder.add_context_actors(c, actors, sent)
+        elif not holders and fig.start not in used_before and (own := _main_claim(sent.claims)) is not None:
+            # A figure the previous sentence could not attach to anyone belongs to this
+            # sentence's claim; the quote is the figure's sentence.
+            rec = builder.linked(own, fig, prev, sent)
+            if rec is not None:
+                sent.claims.append(rec)
 
 
 @dataclass(frozen=True)
@@ -165,6 +290,11 @@ def _trigger_in_name(trig: _Trigger, mentions: list[Mention]) -> bool:
     return any(m.start <= trig.start and trig.end <= m.end for m in mentions)
 
 
+def _state_record(info: EntityInfo, meta: DocMeta) -> EntityRecord:
+    return EntityRecord(id=info.id, schema=info.schema, name=info.name, country=info.country,
+                        meta={"candidate": True, "method": METHOD, "found_in": meta.source_id, "kind": "state"})
+
+
 def _entity_record(n: NewName, meta: DocMeta) -> EntityRecord:
     return EntityRecord(
         id=n.entity_id, schema=n.schema, name=n.name,
@@ -185,8 +315,9 @@ class _Builder:
     # -- one sentence -------------------------------------------------------------------
     def sentence(self, span: tuple[int, int], mentions: list[Mention], figures: list[Figure],
                  triggers: list[_Trigger], dates: list[DateMention], sectors: list[_At],
-                 modalities: list[_At]) -> list[ClaimRecord]:
+                 modalities: list[_At], para_date: DateMention | None = None) -> list[ClaimRecord]:
         dates = [d for d in dates if not any(f.start <= d.start < f.end for f in figures)]
+        self.para_date = para_date
         claims: list[ClaimRecord] = []
         groups: dict[int, list[Figure]] = {i: [] for i in range(len(triggers))}
         orphans: list[Figure] = []
@@ -195,6 +326,12 @@ class _Builder:
                 orphans.append(fig)
                 continue
             i = min(range(len(triggers)), key=lambda k: _distance(triggers[k], fig))
+            rel_i = triggers[i].relation
+            first = i if i == 0 else next(k for k in range(i + 1) if triggers[k].relation is rel_i)
+            if first != i and triggers[first].end <= fig.start:
+                # "presented Colombia with a 100 million Colombian Peso gift": the noun
+                # repeats the verb's relation; the figure belongs to the verb's claim.
+                i = first
             if _LINKED.search(self.text, max(0, fig.start - 16), fig.start):
                 # "a loan agreement worth $2.1 million for the purchase of": the figure
                 # belongs to what comes before "worth", not to the nearest word after it.
@@ -246,7 +383,7 @@ class _Builder:
         allowed = self.preds.get(rel.predicate, {}).get("roles", [])
         text = self.text
         before = [m for m in mentions if m.start < t_start or (m.start <= t_start and m.end > t_start)]
-        after = [m for m in mentions if m.start >= t_end and m.start - t_end <= 160]
+        after = [m for m in mentions if m.start >= t_end and (m.start - t_end <= 160 or self._prep_before(m, t_end) in rel.preps)]
         chosen: list[tuple[Mention, str]] = []
         taken: set[str] = set()
 
@@ -299,8 +436,7 @@ class _Builder:
         first_after = True
         last_after: Mention | None = None
         for m in after:
-            prep = text[max(t_end, m.start - 12):m.start].split()
-            word = prep[-1].lower() if prep else ""
+            word = self._prep_before(m, t_end)
             if word in _AGENT and word not in rel.preps and "subject" in allowed:
                 # Passive voice: "work on a road ... by China Rail", "adquirida por X".
                 for k, (prev, prev_role) in enumerate(chosen):
@@ -328,6 +464,13 @@ class _Builder:
                 chosen[0] = (m, "subject")
         return chosen
 
+    def _prep_before(self, m: Mention, floor: int) -> str:
+        """The word before a mention, skipping an article: "to the Royal Bahamas..." -> "to"."""
+        words = self.text[max(floor, m.start - 16):m.start].split()
+        while len(words) > 1 and words[-1].lower() in _ARTICLES:
+            words.pop()
+        return words[-1].lower() if words else ""
+
     def _is_place(self, m: Mention) -> bool:
         info = self.entities.get(m.entity_id)
         return info is not None and info.schema in PLACE_SCHEMATA
@@ -341,14 +484,19 @@ class _Builder:
         core = [anchor] + [(f.start, f.end) for f in figs]
         extras = [(m.start, m.end) for m, _ in roles]
         q_start, q_end = _quote_window(self.text, span, core, extras, date)
-        quote = self.text[q_start:q_end]
-        kept = [(m, r) for m, r in roles if q_start <= m.start and m.end <= q_end]
-        if not kept or not any(f.start >= q_start and f.end <= q_end for f in figs) and figs:
-            return None
+        if figs:
+            figs = [f for f in figs if q_start <= f.start and f.end <= q_end]
+            if not figs:
+                return None
+        if not any(q_start <= m.start and m.end <= q_end for m, _ in roles):
+            return None  # at least one actor must be in the evidence itself
+        # Actors of the same sentence outside the quote (long sentences) stay in the claim,
+        # marked as context; so does the sentence's date, or else the paragraph's.
+        date_from = "quote"
         if date is not None and not (q_start <= date.start and date.end <= q_end):
-            date = None
-        entity_roles = [(m.entity_id, r) for m, r in kept if r != "location" or True]
-        places = [m.text for m, r in kept if r == "location"]
+            date_from = "sentence"
+        if date is None and self.para_date is not None:
+            date, date_from = self.para_date, "paragraph"
         amount = share = quantity = None
         qualifier_parts: list[str] = []
         year = int(date.value[:4]) if date else (self.pub[0] if self.pub else None)
@@ -361,31 +509,113 @@ class _Builder:
                 quantity = Quantity(f.value, f.unit)
             if f.approx:
                 qualifier_parts.append(f"{f.approx} ({self.text[f.start:f.end]})")
-        sector = self._sector(sectors, anchor, kept)
+        sector = self._sector(sectors, anchor, roles)
         domain = rel.domain
         if sector in self.lex.sector_domains and domain != "law_enforcement":
             domain = self.lex.sector_domains[sector]
         modality = self._modality(modalities, anchor, rel)
-        confidence = 0.35 + (0.15 if real_trigger else 0) + (0.1 if len(kept) > 1 else 0) + (0.1 if figs else 0)
+        in_quote = sum(1 for m, _ in roles if q_start <= m.start and m.end <= q_end)
+        confidence = (0.35 + (0.15 if real_trigger else 0) + (0.1 if len(roles) > 1 else 0) + (0.1 if figs else 0)
+                      - (0.05 if in_quote < len(roles) else 0))
         meta: dict[str, Any] = {
             "trigger": t_text, "language": self.meta.language,
-            "mentions": [{"text": m.text, "entity": m.entity_id, "new": m.new} for m, _ in kept],
+            "mentions": [_mention_meta(m, q_start, q_end) for m, _ in roles],
+            "_figs": [f.start for f in figs],
         }
         if date is not None:
             meta["date_text"] = self.text[date.start:date.end]
+            if date_from != "quote":
+                meta["date_from"] = date_from
+                meta["date_offsets"] = [date.start, date.end]
             if date.relative:
                 meta["date_resolved_from"] = self.meta.published
         if self.meta.pages:
             meta["page"] = bisect.bisect_right(self.meta.pages, q_start)
+        places = [m.text for m, r in roles if r == "location"]
         return ClaimRecord(
-            predicate=rel.predicate, source_id=self.meta.source_id, quote=quote,
-            entities=entity_roles, domain=domain, offsets=(q_start, q_end), amount=amount,
-            share=share, quantity=quantity, date=date.value if date else None,
+            predicate=rel.predicate, source_id=self.meta.source_id, quote=self.text[q_start:q_end],
+            entities=[(m.entity_id, r) for m, r in roles], domain=domain, offsets=(q_start, q_end),
+            amount=amount, share=share, quantity=quantity, date=date.value if date else None,
             place=places[0] if places else None, sector=sector, modality=modality,
             qualifier="; ".join(qualifier_parts) or None, status="candidate", method=METHOD,
             confidence=round(min(confidence, 0.8), 2), country=self.meta.country,
             case_id=self.meta.case_id, meta=meta,
         )
+
+    # -- across two sentences -----------------------------------------------------------
+    def linked(self, target: ClaimRecord, fig: Figure, fig_sent: Any, other: Any) -> ClaimRecord | None:
+        """`target`'s relation and entities with a figure stated in a neighbouring sentence
+        ("... pledged a donation. The value of this donation is 500,000 USD"). The quote is
+        the figure's sentence, or both sentences when they fit; entities outside it are
+        context, with their offsets."""
+        text = self.text
+        first, second = sorted((fig_sent.span, other.span))
+        both = _trimmed(text, (first[0], second[1]))
+        if both[1] - both[0] <= MAX_QUOTE:
+            q_start, q_end = both
+        else:
+            core = [(fig.start, fig.end)]
+            extras = [fig_sent.anaphor] if fig_sent.anaphor else []
+            extras += [(t.start, t.end) for t in sorted(fig_sent.triggers, key=lambda t: _distance(t, fig))[:1]]
+            q_start, q_end = _quote_window(text, fig_sent.span, core, extras, None)
+        if not (q_start <= fig.start and fig.end <= q_end):
+            return None
+        date = fig_sent.date or other.date
+        year = int(date.value[:4]) if date else (self.pub[0] if self.pub else None)
+        amount = money(fig.value, fig.unit or "USD", year) if fig.kind == "money" else None
+        share = fig.value if fig.kind == "share" else None
+        quantity = Quantity(fig.value, fig.unit) if fig.kind == "quantity" else None
+        old = target.meta or {}
+        mentions = []
+        for m in old.get("mentions", []):
+            m = dict(m)
+            start, end = m.get("offsets") or _find_offsets(text, m["text"], target.offsets)
+            if not (q_start <= start and end <= q_end):
+                m["in_quote"] = False
+                m["offsets"] = [start, end]
+            else:
+                m.pop("in_quote", None)
+                m.pop("offsets", None)
+            mentions.append(m)
+        meta: dict[str, Any] = {
+            "trigger": old.get("trigger"), "language": self.meta.language, "mentions": mentions,
+            "linked_offsets": list(target.offsets) if target.offsets else None,
+            "via": text[fig_sent.anaphor[0]:fig_sent.anaphor[1]] if fig_sent.anaphor else
+                   text[other.anaphor[0]:other.anaphor[1]] if other.anaphor else None,
+            "_figs": [fig.start],
+        }
+        if date is not None:
+            meta["date_text"] = text[date.start:date.end]
+            if not (q_start <= date.start and date.end <= q_end):
+                meta["date_from"] = "context"
+                meta["date_offsets"] = [date.start, date.end]
+        if self.meta.pages:
+            meta["page"] = bisect.bisect_right(self.meta.pages, q_start)
+        return dataclasses.replace(
+            target, quote=text[q_start:q_end], offsets=(q_start, q_end), amount=amount, share=share,
+            quantity=quantity, date=date.value if date else target.date,
+            qualifier=f"{fig.approx} ({text[fig.start:fig.end]})" if fig.approx else None,
+            confidence=round(max(0.3, (target.confidence or 0.5) - 0.1), 2),
+            entities=list(target.entities), meta=meta)
+
+    def add_context_actors(self, claim: ClaimRecord, actors: list[Mention], sent: Any) -> None:
+        """Actors of the next sentence that refers back to `claim`'s deal ("The grant
+        proceeds were to be used ... for the Bolivian Armed Forces") join it as context."""
+        allowed = self.preds.get(claim.predicate, {}).get("roles", [])
+        role = next((r for r in ("beneficiary", "object", "counterparty") if r in allowed), None)
+        if role is None:
+            return
+        taken = {eid for eid, _ in claim.entities}
+        meta = claim.meta if claim.meta is not None else {}
+        for m in actors:
+            if m.entity_id in taken:
+                continue
+            taken.add(m.entity_id)
+            claim.entities.append((m.entity_id, role))
+            entry = _mention_meta(m, *claim.offsets) if claim.offsets else {"text": m.text, "entity": m.entity_id}
+            entry["via"] = self.text[sent.anaphor[0]:sent.anaphor[1]] if sent.anaphor else None
+            meta.setdefault("mentions", []).append(entry)
+            claim.confidence = round(max(0.3, (claim.confidence or 0.5) - 0.05), 2)
 
     def _sector(self, sectors: list[_At], anchor: tuple[int, int], kept: list[tuple[Mention, str]]) -> str | None:
         if sectors:
@@ -401,6 +631,31 @@ class _Builder:
         if near:
             return min(near, key=lambda m: abs(m.start - anchor[0])).value
         return rel.modality or "actual"
+
+
+def _mention_meta(m: Mention, q_start: int, q_end: int) -> dict[str, Any]:
+    entry: dict[str, Any] = {"text": m.text, "entity": m.entity_id, "new": m.new}
+    if not (q_start <= m.start and m.end <= q_end):
+        entry["in_quote"] = False
+        entry["offsets"] = [m.start, m.end]
+    if m.antecedent is not None:
+        entry["refers_to"] = list(m.antecedent)
+    return entry
+
+
+def _find_offsets(text: str, name: str, within: tuple[int, int] | None) -> tuple[int, int]:
+    lo, hi = within or (0, len(text))
+    at = text.find(name, lo, hi)
+    return (at, at + len(name)) if at >= 0 else (lo, hi)
+
+
+def _trimmed(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    start, end = span
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
 
 
 def _distance(trig: _Trigger, fig: Figure) -> int:

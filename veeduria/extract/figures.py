@@ -35,6 +35,12 @@ _CURRENCY_WORD = {
     "soles": "PEN", "nuevos soles": "PEN", "pen": "PEN", "yuan": "CNY", "renminbi": "CNY",
     "rmb": "CNY", "cny": "CNY", "yuanes": "CNY", "bolivianos": "BOB", "euros": "EUR", "eur": "EUR", "reais": "BRL", "reales": "BRL",
     "pounds": "GBP", "libras": "GBP",
+    # Written with the issuing country's adjective: "5 million Chinese yuan", "100 million
+    # Colombian Peso", "pesos colombianos".
+    "chinese yuan": "CNY", "colombian pesos": "COP", "colombian peso": "COP", "pesos colombianos": "COP",
+    "mexican pesos": "MXN", "mexican peso": "MXN", "pesos mexicanos": "MXN", "chilean pesos": "CLP",
+    "chilean peso": "CLP", "pesos chilenos": "CLP", "argentine pesos": "ARS", "pesos argentinos": "ARS",
+    "brazilian reais": "BRL", "cop": "COP", "mxn": "MXN", "clp": "CLP", "ars": "ARS", "bob": "BOB",
 }
 _SCALE = {
     "thousand": 1e3, "k": 1e3, "mil": 1e3,
@@ -47,7 +53,9 @@ _SCALE = {
 _PREFIX = r"US\s?\$|U\.S\.\s?\$|\$US|USD|S/\.?|PEN|RMB|CNY|¥|€|EUR|£|GBP|R\$|BRL|\$"
 _SCALE_RE = (r"mil\s+millones|millardos?|millones|mill[oó]n|billones|bill[oó]n|trillion|"
              r"billions?|millions?|thousand|mlls?\.?|mills?\.?|mln|mn|bln|bn|tn|MM|[MBK]|k")
-_WORD = r"(?:nuevos\s+)?soles|d[oó]lares(?:\s+estadounidenses)?|(?:US\s+)?dollars|yuan(?:es)?|renminbi|bolivianos|euros|reais|reales|pounds|libras|USD|PEN|RMB|CNY|EUR"
+_WORD = (r"(?:nuevos\s+)?soles|d[oó]lares(?:\s+estadounidenses)?|(?:US\s+)?dollars|(?:Chinese\s+)?yuan(?:es)?|renminbi|bolivianos|euros|"
+         r"(?:Brazilian\s+)?reais|reales|pounds|libras|(?:Colombian|Mexican|Chilean|Argentine)\s+pesos?|"
+         r"pesos\s+(?:colombianos|mexicanos|chilenos|argentinos)|USD|PEN|RMB|CNY|EUR|COP|MXN|CLP|ARS|BOB")
 _APPROX = (r"(?:almost|nearly|about|around|approximately|roughly|over|more\s+than|"
            r"less\s+than|up\s+to|at\s+least|casi|cerca\s+de|alrededor\s+de|aproximadamente|"
            r"m[aá]s\s+de|menos\s+de|hasta|unos|unas|al\s+menos)")
@@ -85,7 +93,7 @@ def _scale(raw: str | None) -> float:
     return _SCALE.get(key, 1.0)
 
 
-_PREFIX_BEFORE = re.compile(rf"(?:{_PREFIX})\s?$", re.IGNORECASE)
+_PREFIX_BEFORE = re.compile(rf"(?:{_PREFIX})\s{{0,2}}$", re.IGNORECASE)
 
 
 def _anchored(regex: re.Pattern[str], text: str, starts: list[int]) -> list[re.Match[str]]:
@@ -101,10 +109,11 @@ def _anchored(regex: re.Pattern[str], text: str, starts: list[int]) -> list[re.M
     return out
 
 
-def find_money(text: str, toks: list[tuple[int, str]] | None = None) -> list[Figure]:
+def find_money(text: str, toks: list[tuple[int, str]] | None = None,
+               digits: list[int] | None = None) -> list[Figure]:
     starts = []
-    for pos in _number_tokens(toks if toks is not None else tokens(text)):
-        pre = _PREFIX_BEFORE.search(text, max(0, pos - 6), pos)
+    for pos in digits if digits is not None else _number_tokens(toks if toks is not None else tokens(text)):
+        pre = _PREFIX_BEFORE.search(text, max(0, pos - 7), pos)
         starts.append(pre.start() if pre else pos)
     out = []
     for m in _anchored(MONEY_RE, text, starts):
@@ -183,9 +192,11 @@ def _word_or_int(raw: str) -> float | None:
 _SHARE_STARTERS = set(WORD_NUMBERS) | {"half", "la", "mitad", "una", "three", "tres", "dos", "two", "un", "one"}
 
 
-def find_shares(text: str, toks: list[tuple[int, str]] | None = None) -> list[Figure]:
-    toks = toks if toks is not None else tokens(text)
-    starts = [pos for pos, word in toks if word[0].isdigit() or word.lower() in _SHARE_STARTERS]
+def find_shares(text: str, toks: list[tuple[int, str]] | None = None,
+                starts: list[int] | None = None) -> list[Figure]:
+    if starts is None:
+        toks = toks if toks is not None else tokens(text)
+        starts = [pos for pos, word in toks if word[0].isdigit() or word.lower() in _SHARE_STARTERS]
     out = []
     for m in _anchored(SHARE_RE, text, starts):
         if m.group("pct"):
@@ -232,6 +243,9 @@ UNITS = {
     "years": "years", "años": "years", "computers": "computers", "computadoras": "computers",
     "laptops": "computers", "tablets": "computers", "ambulances": "vehicles",
     "ambulancias": "vehicles", "radios": "radios", "boats": "boats", "patrol boats": "boats", "barrels": "barrels", "barriles": "barrels",
+    "pieces": "items", "piezas": "items", "items": "items",
+    "access points": "access points", "hotspots": "access points", "puntos de acceso": "access points",
+    "base stations": "base stations", "estaciones base": "base stations", "antennas": "antennas", "antenas": "antennas",
 }
 _UNIT_RE = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 QUANTITY_RE = re.compile(
@@ -245,9 +259,11 @@ _YEARISH = re.compile(r"(?:19|20)\d\d$")
 _MODEL_BEFORE = re.compile(r"\b[A-Z]{2,5}[ -]$")
 
 
-def find_quantities(text: str, toks: list[tuple[int, str]] | None = None) -> list[Figure]:
-    toks = toks if toks is not None else tokens(text)
-    starts = [pos for pos, word in toks if word[0].isdigit() or word.lower() in WORD_NUMBERS]
+def find_quantities(text: str, toks: list[tuple[int, str]] | None = None,
+                    starts: list[int] | None = None) -> list[Figure]:
+    if starts is None:
+        toks = toks if toks is not None else tokens(text)
+        starts = [pos for pos, word in toks if word[0].isdigit() or word.lower() in WORD_NUMBERS]
     out = []
     for m in _anchored(QUANTITY_RE, text, starts):
         raw = m.group("n")
@@ -279,12 +295,41 @@ def find_quantities(text: str, toks: list[tuple[int, str]] | None = None) -> lis
     return out
 
 
+_WORD_FLAGS: dict[str, int] = {}  # word -> 1 (may start a share) | 2 (may start a quantity)
+
+
+def _starts(toks: list[tuple[int, str]]) -> tuple[list[int], list[int], list[int]]:
+    """Where each finder may match, in one pass over the words: digits, share starters
+    ("half", "one"), number words ("six")."""
+    digits: list[int] = []
+    share_words: list[int] = []
+    number_words: list[int] = []
+    flags = _WORD_FLAGS
+    for pos, word in toks:
+        if word[0].isdigit():
+            digits.append(pos)
+            continue
+        f = flags.get(word)
+        if f is None:
+            low = word.lower()
+            f = (1 if low in _SHARE_STARTERS else 0) | (2 if low in WORD_NUMBERS else 0)
+            if len(flags) < 200_000:
+                flags[word] = f
+        if f:
+            if f & 1:
+                share_words.append(pos)
+            if f & 2:
+                number_words.append(pos)
+    return digits, sorted(digits + share_words), sorted(digits + number_words)
+
+
 def find_figures(text: str, toks: list[tuple[int, str]] | None = None) -> list[Figure]:
     """Money, shares and quantities, without overlaps (money wins over a quantity)."""
     toks = toks if toks is not None else tokens(text)
-    money = find_money(text, toks)
-    shares = find_shares(text, toks)
-    quantities = find_quantities(text, toks)
+    digits, share_starts, quantity_starts = _starts(toks)
+    money = find_money(text, toks, digits)
+    shares = find_shares(text, toks, share_starts)
+    quantities = find_quantities(text, toks, quantity_starts)
     taken = [(f.start, f.end) for f in money + shares]
     taken.sort()
     result = money + shares

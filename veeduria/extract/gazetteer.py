@@ -37,6 +37,9 @@ class Mention:
     entity_id: str
     candidates: tuple[str, ...] = ()  # other entities sharing this name
     new: bool = False  # found from context, not in the store
+    # Set on a pronoun or description standing for an earlier mention ("It", "La empresa"):
+    # text and entity are the earlier mention's, these are its offsets.
+    antecedent: tuple[int, int] | None = None
 
 
 def strip_accents(text: str) -> str:
@@ -89,8 +92,12 @@ class Gazetteer:
     """Known names -> entities. `find(text)` returns non-overlapping mentions, longest first."""
 
     def __init__(self, entities: Iterable[EntityInfo] = (),
-                 names: Iterable[tuple[str, str]] = ()) -> None:
+                 names: Iterable[tuple[str, str]] = (), states: bool = True) -> None:
         self.entities: dict[str, EntityInfo] = {}
+        # Sovereign states (states.yaml) whose names the store does not know join the big
+        # regex when it is compiled: candidate entities, listed here by id.
+        self.with_states = states
+        self.state_ids: set[str] = set()
         self._by_key: dict[str, list[str]] = {}
         self._surfaces: set[str] = set()
         self._regex: re.Pattern[str] | None = None
@@ -145,10 +152,23 @@ class Gazetteer:
     @property
     def regex(self) -> re.Pattern[str]:
         if self._regex is None:
+            if self.with_states:
+                self._add_states()
             self._regex = _compile(self._surfaces)
             self._recent = set()
             self._recent_regex = None
         return self._regex
+
+    def _add_states(self) -> None:
+        from veeduria.extract.states import state_entity, states
+
+        for surface, code in states().by_surface.items():
+            if self._by_key.get(_key(surface)):
+                continue  # the store's own entity for this name wins ("Peru" -> its government)
+            info = state_entity(code)
+            self.entities.setdefault(info.id, info)
+            self.state_ids.add(info.id)
+            self.add_name(surface, info.id)
 
     def _case_ok(self, found: str) -> bool:
         if len(found) >= _CASE_SENSITIVE_LEN and not found.isupper():

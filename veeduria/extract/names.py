@@ -137,7 +137,7 @@ def local_gazetteer(new_names: list[NewName]) -> Gazetteer:
     """A gazetteer of the document's new names, to find their other mentions."""
     from veeduria.extract.gazetteer import EntityInfo
 
-    gz = Gazetteer()
+    gz = Gazetteer(states=False)
     for n in new_names:
         gz.add_entity(EntityInfo(n.entity_id, n.name, n.schema), [n.acronym] if n.acronym else [])
     return gz

@@ -57,10 +57,17 @@ class Scanner:
     def scan(self, text: str, toks: list[tuple[int, str]]) -> list[re.Match[str]]:
         out: list[re.Match[str]] = []
         last_end = -1
-        can_start = self.can_start
+        # can_start inlined: this loop runs once per word of the text.
+        cache = self._cache
+        first = self.first.fullmatch
         match = self.full.match
         for start, word in toks:
-            if start < last_end or not can_start(word):
+            if start < last_end:
+                continue
+            hit = cache.get(word)
+            if hit is None:
+                hit = cache[word] = first(word) is not None
+            if not hit:
                 continue
             m = match(text, start)
             if m is not None and m.end() > m.start():

@@ -122,10 +122,7 @@ class Claim(Base):
     """An n-ary sourced statement: predicate, entities with roles, figures, date, evidence."""
 
     __tablename__ = "claims"
-    __table_args__ = (
-        Index("ix_claims_domain_date", "domain", "date_sort"),
-        Index("ix_claims_status_created", "status", "created_at"),
-    )
+    __table_args__ = (Index("ix_claims_status_created", "status", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     predicate: Mapped[str] = mapped_column(String(64), index=True)
@@ -143,7 +140,7 @@ class Claim(Base):
     date: Mapped[str | None] = mapped_column(String(10))
     date_precision: Mapped[str | None] = mapped_column(String(8))  # year | month | day
     # Sortable form of `date` (YYYY-MM-DD, missing parts as 01) for range queries.
-    date_sort: Mapped[str | None] = mapped_column(String(10), index=True)
+    date_sort: Mapped[str | None] = mapped_column(String(10))
     place: Mapped[str | None] = mapped_column(Text)
     domain: Mapped[str] = mapped_column(String(32))
     sector: Mapped[str | None] = mapped_column(String(64))
@@ -154,12 +151,12 @@ class Claim(Base):
     confidence: Mapped[float] = mapped_column(Float, default=0.9)
     note: Mapped[str | None] = mapped_column(Text)
     # Host country the claim is about (ISO alpha-2), for per-country reports.
-    country: Mapped[str | None] = mapped_column(String(8), index=True)
+    country: Mapped[str | None] = mapped_column(String(8))
     case_id: Mapped[str | None] = mapped_column(String(64), index=True)
     # A candidate that restates an existing claim points to it instead of duplicating it.
     duplicate_of: Mapped[str | None] = mapped_column(String(128), index=True)
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     source: Mapped[Source] = relationship()

@@ -616,6 +616,6 @@ def api_job(request: Request, job_id: str) -> dict[str, Any]:
     src = out["result"].get("source_id") if isinstance(out["result"], dict) else None
     if src:
         with state_of(request).store.reader() as session:
-            out["candidates"] = [claim_dict(c) for c in source_claims(session, src)
+            out["candidates"] = [claim_dict(c, request.state.lang) for c in source_claims(session, src)
                                  if c.status == "candidate"][:200]
     return out

@@ -35,7 +35,7 @@ from veeduria.present.web.settings import Settings
 from veeduria.store.db import Store
 
 HERE = Path(__file__).parent
-STATIC_VERSION = "1"
+STATIC_VERSION = "2"
 
 # Scripts only from our own files: no inline script can run, whatever a document contains.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -143,6 +143,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
     ctx = {
         "lang": lang,
         "t": lambda key, **kw: i18n.translate(lang, key, **kw),
+        "tk": lambda prefix, key: i18n.term(lang, prefix, key),
         "user": current_user(request),
         "csrf": session_data(request).csrf,
         "languages": i18n.languages(),

@@ -1,13 +1,56 @@
-"""Template helpers: labels in the page language, figures, simple SVG bar geometry."""
+"""Template helpers: labels in the page language, figures written the way each language
+writes them, simple SVG bar geometry."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from jinja2 import Environment
 
-from veeduria.present.text import claim_figures, money
+from veeduria.present.report import i18n as fmt
+from veeduria.present.text import claim_figures
 from veeduria.vocab import domains, label
+
+EMPTY = "—"
+
+
+def _lang(lang: str) -> str:
+    return lang if lang in fmt.LANGS else "en"
+
+
+def money(value: float | None, currency: str | None = "USD", lang: str = "en",
+          empty: str = EMPTY) -> str:
+    """US$5.8 billion / US$ 5800 millones; `empty` for none or zero (a zero sum is no figure)."""
+    if value is None or not isinstance(value, int | float) or not math.isfinite(value) or value == 0:
+        return empty
+    return fmt.format_money(value, currency or "USD", _lang(lang))
+
+
+def count(value: Any, lang: str = "en") -> str:
+    if value is None or value == "":
+        return EMPTY
+    if not isinstance(value, int | float):
+        return str(value)
+    return fmt.format_number(value, _lang(lang), 0 if float(value).is_integer() else 2)
+
+
+def percent(share: float | None, lang: str = "en") -> str:
+    return "" if share is None else fmt.format_percent(share, _lang(lang))
+
+
+def figures(c: Any, lang: str = "en") -> str:
+    """A claim's amount, share and quantity in the page language."""
+    if not hasattr(c, "amount_value"):
+        return claim_figures(c)
+    parts = []
+    if c.amount_value is not None:
+        parts.append(money(c.amount_value, c.amount_currency, lang, empty="0"))
+    if c.share is not None:
+        parts.append(percent(c.share, lang))
+    if c.quantity_value is not None:
+        parts.append(f"{count(c.quantity_value, lang)} {c.quantity_unit or ''}".strip())
+    return ", ".join(parts)
 
 
 def bars(items: list[tuple[str, int]] | dict[str, int], width: int = 560, bar: int = 22,
@@ -24,18 +67,24 @@ def bars(items: list[tuple[str, int]] | dict[str, int], width: int = 560, bar: i
 
 
 def columns(items: list[tuple[str, int]], width: int = 560, height: int = 160) -> dict[str, Any]:
-    """Geometry of a vertical column chart (years on the x axis)."""
+    """Geometry of a vertical column chart (years on the x axis), with the largest value
+    written above its column."""
     top = max((n for _, n in items), default=0) or 1
     step = width / max(1, len(items))
     cols = [{"key": k, "value": n, "x": round(i * step + 2, 1), "w": max(1, round(step - 4, 1)),
-             "h": round((height - 30) * n / top, 1), "y": round(height - 18 - (height - 30) * n / top, 1),
-             "tx": round(i * step + step / 2, 1)}
+             "h": round((height - 40) * n / top, 1), "y": round(height - 18 - (height - 40) * n / top, 1),
+             "tx": round(i * step + step / 2, 1), "peak": n == top}
             for i, (k, n) in enumerate(items)]
-    every = max(1, len(items) // 10)
+    every = max(1, math.ceil(len(items) / 12))
     return {"cols": cols, "width": width, "height": height, "every": every}
 
 
+def share_of(value: float, top: float) -> float:
+    """Width of an inline bar, in percent of its cell."""
+    return 0.0 if not top else round(100 * value / top, 1)
+
+
 def install(env: Environment) -> None:
-    env.globals.update(label=label, money=money, figures=claim_figures, bars=bars, columns=columns,
-                       all_domains=domains)
+    env.globals.update(label=label, money=money, figures=figures, bars=bars, columns=columns,
+                       all_domains=domains, count=count, percent=percent, share_of=share_of)
     env.filters["pct"] = lambda v: "" if v is None else f"{v * 100:g}%"

@@ -32,3 +32,12 @@ def pick(lang: str | None, default: str = "en") -> str:
 def translate(lang: str, key: str, **values: object) -> str:
     text = catalogue(lang).get(key) or catalogue("en").get(key) or key
     return text.format(**values) if values else text
+
+
+def term(lang: str, prefix: str, key: str | None) -> str:
+    """A vocabulary word (role, modality, schema, ...) in `lang`; the key itself when no
+    catalogue has it."""
+    if not key:
+        return ""
+    name = f"{prefix}_{key}"
+    return catalogue(lang).get(name) or catalogue("en").get(name) or str(key)

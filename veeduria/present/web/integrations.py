@@ -101,6 +101,32 @@ def indicators(session: Session, lang: str = "en") -> Any:
     return guarded("indicators", run)
 
 
+def indicator_tables(session: Session, lang: str = "en") -> dict[str, Any] | None:
+    """Indicator rows by domain, sector and year, and the stated shares per domain, for the
+    indicators page (None when the indicators module is missing or offers no rows)."""
+    compute = optional("veeduria.screen.indicators", "compute")
+    if compute is None:
+        return None
+
+    def run() -> dict[str, Any] | None:
+        result = compute(session)
+        if not hasattr(result, "rows"):
+            return None
+        tables = {}
+        for dim in ("domain", "sector", "year"):
+            rows = plain(result.rows(dim, lang), lang)
+            tables[dim] = [{**r, "name": r.get(dim)} for r in rows]
+        shares = []
+        if hasattr(result, "buckets"):
+            for bucket in result.buckets("domain"):
+                for item in plain(bucket.shares, lang):
+                    shares.append({**item, "domain": bucket.key,
+                                   "domain_label": label("domain", bucket.key, lang)})
+        return {**tables, "shares": shares}
+
+    return guarded("indicators", run)
+
+
 def scorecard(session: Session, entity: Entity, lang: str = "en") -> Any:
     card = optional("veeduria.screen.scorecard", "scorecard")
     if card is None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from veeduria.present.web import geo, i18n, integrations
@@ -43,33 +43,121 @@ from veeduria.present.web.data import (
     timeline,
 )
 from veeduria.query import owners_of, ownership_chain, stats, subsidiaries_of
-from veeduria.store.models import Claim, ClaimEntity, Entity
+from veeduria.store.models import Claim, ClaimEntity, Entity, Source
 from veeduria.store.search import search as run_search
-from veeduria.vocab import MODALITIES, domains, predicates, sectors
+from veeduria.vocab import MODALITIES, domains, label, predicates, sectors
 
 router = APIRouter(include_in_schema=False)
+PAGE = 25
 DB = Annotated[Session, Depends(db)]
 
 
-def latest_claims(session: Session, n: int = 10) -> list[Claim]:
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+
+
+def latest_claims(session: Session, n: int = 8) -> list[Claim]:
+    """The most recent accepted claims by the date they speak of (what happened lately),
+    newest loaded first among equals."""
     return list(session.scalars(
-        select(Claim).where(Claim.status == "accepted").order_by(Claim.created_at.desc(), Claim.id)
+        select(Claim).where(Claim.status == "accepted", Claim.date_sort.is_not(None))
+        .order_by(Claim.date_sort.desc(), Claim.created_at.desc(), Claim.id)
         .limit(n).options(selectinload(Claim.roles).selectinload(ClaimEntity.entity),
                           selectinload(Claim.source))))
+
+
+def by_severity(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(findings, key=lambda f: SEVERITY_ORDER.get(str(f.get("severity") or f.get("level")), 9))
+
+
+def evidence_ids(findings: list[dict[str, Any]], per_finding: int = 4) -> set[str]:
+    ids: set[str] = set()
+    for f in findings:
+        for x in (f.get("evidence") or f.get("claims") or [])[:per_finding]:
+            cid = (x.get("claim") or x.get("claim_id") or x.get("id")) if isinstance(x, dict) else x
+            if isinstance(cid, str):
+                ids.add(cid)
+    return ids
+
+
+def evidence_for(session: Session, *finding_lists: list[dict[str, Any]] | None) -> dict[str, Claim]:
+    """The claims findings rest on, so pages show their quotes and sources, not raw ids."""
+    ids: set[str] = set()
+    for findings in finding_lists:
+        ids |= evidence_ids(findings or [])
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(
+        select(Claim).where(Claim.id.in_(sorted(ids))).options(selectinload(Claim.source)))}
+
+
+def domain_rows(session: Session, indicators: Any, lang: str) -> tuple[list[dict[str, Any]], Any]:
+    """One row per domain: accepted claims and, when screening is installed, its indicators."""
+    counts = claim_counts_by_domain(session)
+    rows_by_key = {}
+    if isinstance(indicators, dict):
+        rows_by_key = {r.get("key"): r for r in indicators.get("rows") or [] if isinstance(r, dict)}
+    rows = []
+    for key in domains():
+        ind = rows_by_key.get(key, {})
+        rows.append({"key": key, "label": label("domain", key, lang), "claims": counts.get(key, 0),
+                     "firms": ind.get("foreign_firms"), "committed": ind.get("committed_usd"),
+                     "invested": ind.get("invested_usd")})
+    rows.sort(key=lambda r: (-r["claims"], r["label"]))
+    return rows, rows_by_key.get("total")
+
+
+def count_candidates(request: Request, session: Session) -> int | None:
+    """Candidates waiting for review, for editors only."""
+    from veeduria.present.web.app import current_user
+
+    user = current_user(request)
+    if user is None or not user.can("editor"):
+        return None
+    return session.scalar(select(func.count()).select_from(Claim).where(Claim.status == "candidate"))
 
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, session: DB) -> HTMLResponse:
     lang = request.state.lang
-    by_domain = claim_counts_by_domain(session)
-    rows = sorted(((k, by_domain.get(k, 0)) for k in domains()), key=lambda kv: -kv[1])
     findings = cached_findings(request, session, lang, None)
+    top = by_severity(findings or [])[:6]
+    indicators = integrations.indicators(session, lang)
+    rows, total = domain_rows(session, indicators, lang)
     return render(request, "overview.html", {
-        "stats": stats(session), "by_domain": rows, "per_year": claims_per_year(session),
-        "latest": latest_claims(session), "findings": (findings or [])[:10],
+        "stats": stats(session), "domain_rows": rows, "total": total,
+        "top_claims": max((r["claims"] for r in rows), default=0),
+        "per_year": claims_per_year(session), "latest": latest_claims(session),
+        "findings": top, "n_findings": len(findings or []),
         "findings_available": findings is not None,
-        "indicators": integrations.indicators(session, lang),
+        "indicators": indicators,
+        "indicators_available": isinstance(indicators, dict) and bool(indicators.get("rows")),
+        "candidates": count_candidates(request, session),
     })
+
+
+@router.get("/findings", response_class=HTMLResponse)
+def findings_page(request: Request, session: DB, severity: str | None = None,
+                  offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+    lang = request.state.lang
+    findings = cached_findings(request, session, lang, None)
+    items = by_severity(findings or [])
+    levels = {str(f.get("severity") or "info"): 0 for f in items}
+    for f in items:
+        levels[str(f.get("severity") or "info")] += 1
+    if severity:
+        items = [f for f in items if str(f.get("severity") or "info") == severity]
+    page = items[offset:offset + PAGE]
+    return render(request, "findings.html", {
+        "findings": page, "total": len(items), "offset": offset, "page_size": PAGE,
+        "severity": severity, "levels": levels, "available": findings is not None,
+        "evidence": evidence_for(session, page),
+    })
+
+
+@router.get("/indicators", response_class=HTMLResponse)
+def indicators_page(request: Request, session: DB) -> HTMLResponse:
+    lang = request.state.lang
+    return render(request, "indicators.html", {"tables": integrations.indicator_tables(session, lang)})
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -79,7 +167,17 @@ def search_page(request: Request, session: DB,
     if q.strip():
         for hit in run_search(session, q, limit=60):
             groups[hit.kind].append(hit)
-    return render(request, "search.html", {"q": q, "groups": groups})
+    # The records behind the hits, so results show what each one is, not only a title.
+    ents = {e.id: e for e in session.scalars(
+        select(Entity).where(Entity.id.in_([h.ref_id for h in groups["entity"]])))} if groups["entity"] else {}
+    srcs = {x.id: x for x in session.scalars(
+        select(Source).where(Source.id.in_([h.ref_id for h in groups["source"]])))} if groups["source"] else {}
+    claims = {c.id: c for c in session.scalars(
+        select(Claim).where(Claim.id.in_([h.ref_id for h in groups["claim"]]))
+        .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source)))
+    } if groups["claim"] else {}
+    return render(request, "search.html", {"q": q, "groups": {k: v for k, v in groups.items() if v},
+                                           "ents": ents, "srcs": srcs, "claims": claims})
 
 
 def entity_place_texts(session: Session, ent: Entity, claims: list[Claim]) -> list[str]:
@@ -113,6 +211,9 @@ def entity_page(request: Request, entity_id: str, session: DB) -> Response:
     by_domain: dict[str, list[Claim]] = defaultdict(list)
     for c in claims:
         by_domain[c.domain].append(c)
+    for domain, items in by_domain.items():  # newest first, undated last
+        dated = sorted((c for c in items if c.date_sort), key=lambda c: c.date_sort, reverse=True)
+        by_domain[domain] = dated + [c for c in items if not c.date_sort]
     is_project = ent.schema in ("Project", "Asset")
     map_data = None
     if is_project:
@@ -123,14 +224,17 @@ def entity_page(request: Request, entity_id: str, session: DB) -> Response:
             if isinstance(meta.get("lat"), int | float) and isinstance(meta.get("lon"), int | float):
                 places = [{"name": ent.name, "lat": meta["lat"], "lon": meta["lon"], "kind": "site"}]
             map_data = geo.svg_map(iso, places)
-    findings = cached_findings(request, session, lang, ent.id)
+    found = cached_findings(request, session, lang, ent.id)
+    findings = None if found is None else by_severity(found)
+    card = integrations.scorecard(session, ent, lang) if is_project else None
+    related = card.get("related_findings") if isinstance(card, dict) else None
     return render(request, "entity.html", {
         "e": ent, "chain": ownership_chain(session, ent.id), "owners": owners_of(session, ent.id),
         "subsidiaries": [(s, c) for s, c in subsidiaries_of(session, ent.id) if s is not None],
-        "by_domain": dict(sorted(by_domain.items())), "n_claims": len(claims),
+        "by_domain": dict(sorted(by_domain.items(), key=lambda kv: (-len(kv[1]), kv[0]))), "n_claims": len(claims),
         "findings": findings or [], "findings_available": findings is not None,
         "is_project": is_project, "map": map_data,
-        "scorecard": integrations.scorecard(session, ent, lang) if is_project else None,
+        "scorecard": card, "evidence": evidence_for(session, findings, related),
         "scorecard_available": integrations.optional("veeduria.screen.scorecard", "scorecard") is not None,
     })
 
@@ -154,8 +258,13 @@ def source_page(request: Request, source_id: str, session: DB) -> HTMLResponse:
     src = get_source(session, source_id)
     claims = source_claims(session, src.id)
     text = src.text
+    lang = request.state.lang
+    # What each highlight says, for its tooltip: "owns: A, B".
+    summaries = {c.id: f"{label('predicate', c.predicate, lang)}: "
+                       f"{', '.join(r.entity.name for r in c.roles)}" for c in claims}
     return render(request, "source.html", {
         "s": src, "claims": claims, "segments": highlight(text, claims) if text else None,
+        "summaries": summaries,
     })
 
 

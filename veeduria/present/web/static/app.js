@@ -37,7 +37,8 @@ function pollJob(box) {
       setTimeout(tick, 2000);
       return;
     }
-    state.textContent = job.state;
+    // The label in the page language (data-label-<state>); the raw state when unknown.
+    state.textContent = box.dataset["label" + job.state.charAt(0).toUpperCase() + job.state.slice(1)] || job.state;
     message.textContent = job.message || "";
     progress.value = job.progress;
     box.dataset.state = job.state;
@@ -47,6 +48,8 @@ function pollJob(box) {
         const p = document.getElementById("job-source");
         p.hidden = false;
         p.querySelector("a").href = "/source/" + safeId(src);
+        const review = document.getElementById("job-review");
+        if (review) review.href = "/review?source=" + safeId(src);
       }
       list.replaceChildren();
       for (const c of job.candidates || []) {
@@ -79,7 +82,8 @@ document.addEventListener("DOMContentLoaded", () => {
           note = el("p", { id: "upload-error", class: "error", role: "alert" });
           upload.prepend(note);
         }
-        note.textContent = "File too large: " + file.files[0].size + " bytes (limit " + max + ").";
+        const template = upload.dataset.tooLarge || "File too large: {size} bytes (limit {max}).";
+        note.textContent = template.replace("{size}", String(file.files[0].size)).replace("{max}", String(max));
       }
     });
   }

@@ -1,9 +1,11 @@
-// Influence network: our own force layout drawn in SVG, with pan (drag), zoom (wheel) and
-// click-to-open. Node labels are set with textContent only.
+// Influence network: our own force layout drawn in SVG, with pan (drag), zoom (wheel or
+// buttons), find-a-node, neighbour highlighting on hover and click-to-open. Node labels
+// are set with textContent only.
 "use strict";
 
 (function () {
   const NS = "http://www.w3.org/2000/svg";
+  const LABELLED = 30; // labels shown for the best-connected nodes; the rest on hover/zoom
 
   function svgEl(tag, attrs) {
     const node = document.createElementNS(NS, tag);
@@ -25,6 +27,7 @@
     });
     const k = Math.sqrt((width * height) / Math.max(1, nodes.length)) * 0.6;
     const steps = nodes.length > 150 ? 180 : 300;
+    const far2 = (5 * k) * (5 * k);
     for (let step = 0; step < steps; step++) {
       const temp = 1 - step / steps;
       for (let i = 0; i < nodes.length; i++) {
@@ -33,7 +36,10 @@
           const b = nodes[j];
           let dx = a.x - b.x, dy = a.y - b.y;
           let d2 = dx * dx + dy * dy;
-          if (d2 < 0.01) { dx = Math.random() - 0.5; dy = Math.random() - 0.5; d2 = 0.5; }
+          if (d2 < 0.01) { dx = ((i * 7919 + j) % 13) / 13 - 0.5; dy = ((j * 104729 + i) % 17) / 17 - 0.5; d2 = 0.5; }
+          // Repulsion fades beyond a few spring lengths, so small separate clusters
+          // stay near the rest instead of drifting to the edges.
+          if (d2 > far2) continue;
           const f = (k * k) / d2;
           a.vx += dx * f * 0.05; a.vy += dy * f * 0.05;
           b.vx -= dx * f * 0.05; b.vy -= dy * f * 0.05;
@@ -47,7 +53,7 @@
         a.vx += dx * f; a.vy += dy * f; b.vx -= dx * f; b.vy -= dy * f;
       }
       for (const n of nodes) {
-        n.vx += (width / 2 - n.x) * 0.004; n.vy += (height / 2 - n.y) * 0.004;
+        n.vx += (width / 2 - n.x) * 0.01; n.vy += (height / 2 - n.y) * 0.01 * (width / height);
         const v = Math.sqrt(n.vx * n.vx + n.vy * n.vy) || 1;
         const cap = 30 * temp + 1;
         n.x += (n.vx / v) * Math.min(v, cap); n.y += (n.vy / v) * Math.min(v, cap);
@@ -63,39 +69,117 @@
     return "n-other";
   }
 
+  function radius(n) {
+    return Math.min(16, 4 + Math.sqrt(n.degree || 1) * 1.6);
+  }
+
+  // The view box that shows every node with room for labels, keeping the SVG's aspect.
+  // Stray nodes beyond the 2nd-98th percentiles are left outside (zoom out to see them).
+  function fitBox(nodes, width, height) {
+    if (!nodes.length) return { x: 0, y: 0, w: width, h: height };
+    const xs = nodes.map((n) => n.x).sort((a, b) => a - b);
+    const ys = nodes.map((n) => n.y).sort((a, b) => a - b);
+    const cut = Math.floor(nodes.length * 0.02);
+    let x0 = xs[cut] - 20, x1 = xs[xs.length - 1 - cut] + 110;
+    let y0 = ys[cut] - 20, y1 = ys[ys.length - 1 - cut] + 20;
+    let w = x1 - x0, h = y1 - y0;
+    const aspect = width / height;
+    if (w / h > aspect) { const nh = w / aspect; y0 -= (nh - h) / 2; h = nh; }
+    else { const nw = h * aspect; x0 -= (nw - w) / 2; w = nw; }
+    return { x: x0, y: y0, w, h };
+  }
+
   function draw(box, data) {
     const svg = document.getElementById("network-svg");
     const width = svg.clientWidth || 1000, height = svg.clientHeight || 640;
     const nodes = data.nodes || [];
+    if (!nodes.length) {
+      const p = document.createElement("p");
+      p.className = "muted";
+      p.textContent = box.dataset.empty || "";
+      box.prepend(p);
+      box.dataset.ready = "0";
+      return;
+    }
     const links = layout(nodes, data.edges || [], width, height);
     svg.replaceChildren();
-    const view = { x: 0, y: 0, w: width, h: height };
-    const setView = () => svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
+    const home = fitBox(nodes, width, height);
+    const view = { ...home };
+    const setView = () => {
+      svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
+      // Zoomed in far enough, every label fits: show them all.
+      svg.classList.toggle("zoomed", view.w < home.w * 0.55);
+    };
     setView();
     const root = svgEl("g", { class: "graph" });
     svg.append(root);
+    const neighbours = new Map(nodes.map((n) => [n.id, new Set([n.id])]));
+    const edgeEls = [];
     for (const { s, t, e } of links) {
-      const line = svgEl("line", { class: "edge", x1: nodes[s].x, y1: nodes[s].y, x2: nodes[t].x, y2: nodes[t].y,
+      const a = nodes[s], b = nodes[t];
+      neighbours.get(a.id).add(b.id); neighbours.get(b.id).add(a.id);
+      const line = svgEl("line", { class: "edge", x1: a.x, y1: a.y, x2: b.x, y2: b.y,
         "stroke-width": Math.min(4, 0.8 + Math.log1p(e.weight || 1)) });
       const title = svgEl("title");
-      title.textContent = `${nodes[s].name} → ${nodes[t].name}: ${e.label || e.predicate || ""}`;
+      title.textContent = `${a.name} → ${b.name}: ${e.label || e.predicate || ""}`;
       line.append(title);
       root.append(line);
+      edgeEls.push({ line, a: a.id, b: b.id });
     }
     const focus = box.dataset.focus;
-    for (const n of nodes) {
-      const r = Math.min(16, 4 + Math.sqrt(n.degree || 1) * 1.6);
-      const g = svgEl("g", { class: "node-g", "data-id": n.id });
+    const ranked = [...nodes].sort((p, q) => (q.degree || 0) - (p.degree || 0));
+    const text = (n) => (n.name.length > 36 ? n.name.slice(0, 34) + "…" : n.name);
+    // Labels for the best-connected nodes, skipping any that would overlap one already
+    // placed; the others appear on hover, on search or when zoomed in.
+    const labelled = new Set();
+    const placed = [];
+    const mustLabel = new Set(focus ? neighbours.get(focus) || [] : []);
+    for (const n of ranked) {
+      if (labelled.size >= LABELLED && !mustLabel.has(n.id)) continue;
+      const r = radius(n);
+      const box = { x0: n.x + r + 2, y0: n.y - 7, x1: n.x + r + 4 + text(n).length * 6.1, y1: n.y + 7 };
+      const clash = placed.some((b) => box.x0 < b.x1 && b.x0 < box.x1 && box.y0 < b.y1 && b.y0 < box.y1);
+      if (clash && !mustLabel.has(n.id)) continue;
+      labelled.add(n.id);
+      placed.push(box);
+    }
+    const groups = new Map();
+    const labels = new Map();
+    const labelLayer = svgEl("g", { class: "labels" });
+    // Small nodes first, so hubs are drawn on top; labels above every node.
+    for (const n of [...ranked].reverse()) {
+      const r = radius(n);
+      const g = svgEl("g", { class: "node-g" + (n.id === focus ? " focus" : ""), "data-id": n.id });
       const c = svgEl("circle", { class: `node ${kind(n)}`, cx: n.x, cy: n.y, r: n.id === focus ? r + 4 : r,
-        tabindex: "0", role: "link", "data-id": n.id });
+        tabindex: "0", role: "link", "data-id": n.id, "aria-label": n.name });
       const title = svgEl("title");
       title.textContent = `${n.name} (${n.schema || ""})`;
       c.append(title);
-      const label = svgEl("text", { class: "node-label", x: n.x + r + 2, y: n.y + 4 });
-      label.textContent = n.name.length > 32 ? n.name.slice(0, 30) + "…" : n.name;
-      g.append(c, label);
+      const label = svgEl("text", { class: "node-label" + (labelled.has(n.id) ? "" : " hidden") + (n.id === focus ? " focus" : ""),
+        x: n.x + r + 3, y: n.y + 4 });
+      label.textContent = text(n);
+      g.append(c);
       root.append(g);
+      labelLayer.append(label);
+      groups.set(n.id, g);
+      labels.set(n.id, label);
     }
+    root.append(labelLayer);
+    const highlight = (id) => {
+      if (!id) { svg.classList.remove("hovering"); return; }
+      const near = neighbours.get(id) || new Set([id]);
+      for (const [nid, g] of groups) g.classList.toggle("near", near.has(nid));
+      for (const [nid, l] of labels) l.classList.toggle("near", near.has(nid));
+      for (const { line, a, b } of edgeEls) line.classList.toggle("near", a === id || b === id);
+      svg.classList.add("hovering");
+    };
+    svg.addEventListener("pointerover", (ev) => {
+      if (drag) return;
+      const id = ev.target.dataset && ev.target.dataset.id;
+      highlight(id || null);
+    });
+    svg.addEventListener("focusin", (ev) => highlight(ev.target.dataset && ev.target.dataset.id));
+    svg.addEventListener("focusout", () => highlight(null));
     // Pan by dragging, zoom with the wheel, click (without drag) opens the entity.
     let drag = null;
     svg.addEventListener("pointerdown", (ev) => {
@@ -123,16 +207,40 @@
         window.location.href = "/entity/" + encodeURIComponent(ev.target.dataset.id);
       }
     });
-    svg.addEventListener("wheel", (ev) => {
-      ev.preventDefault();
-      const f = ev.deltaY > 0 ? 1.15 : 1 / 1.15;
-      const rect = svg.getBoundingClientRect();
-      const px = view.x + ((ev.clientX - rect.left) / rect.width) * view.w;
-      const py = view.y + ((ev.clientY - rect.top) / rect.height) * view.h;
+    const zoom = (f, cx, cy) => {
+      const px = view.x + cx * view.w, py = view.y + cy * view.h;
       view.w *= f; view.h *= f;
       view.x = px - (px - view.x) * f; view.y = py - (py - view.y) * f;
       setView();
+    };
+    svg.addEventListener("wheel", (ev) => {
+      ev.preventDefault();
+      const rect = svg.getBoundingClientRect();
+      zoom(ev.deltaY > 0 ? 1.15 : 1 / 1.15, (ev.clientX - rect.left) / rect.width, (ev.clientY - rect.top) / rect.height);
     }, { passive: false });
+    const button = (id, fn) => { const b = document.getElementById(id); if (b) b.addEventListener("click", fn); };
+    button("zoom-in", () => zoom(1 / 1.4, 0.5, 0.5));
+    button("zoom-out", () => zoom(1.4, 0.5, 0.5));
+    button("zoom-fit", () => { Object.assign(view, home); setView(); });
+    const all = document.getElementById("all-labels");
+    if (all) all.addEventListener("change", () => svg.classList.toggle("all-labels", all.checked));
+    const find = document.getElementById("network-find");
+    if (find) {
+      find.addEventListener("input", () => {
+        const q = find.value.trim().toLowerCase();
+        let first = null;
+        for (const n of nodes) {
+          const hit = q.length >= 2 && n.name.toLowerCase().includes(q);
+          groups.get(n.id).classList.toggle("match", hit);
+          labels.get(n.id).classList.toggle("match", hit);
+          if (hit && !first) first = n;
+        }
+        if (first) { // centre the first match
+          view.x = first.x - view.w / 2; view.y = first.y - view.h / 2;
+          setView();
+        }
+      });
+    }
     box.dataset.ready = String(nodes.length);
   }
 

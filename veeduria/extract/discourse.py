@@ -1,0 +1,103 @@
+"""Links between the sentences of a paragraph (English and Spanish cues):
+
+- a sentence that opens with a pronoun or a definite description ("It", "The company",
+  "La empresa") has the previous sentence's subject as its own;
+- a sentence that refers back to a deal ("this donation", "the loan", "dicho proyecto",
+  "el préstamo") talks about the claim of the previous sentence: its figure belongs to that
+  claim, or its actors do;
+- an attribution ("According to X,", "Según X,") names a source, not an actor;
+- a sentence without a date takes the last date stated earlier in its paragraph."""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+
+# An opening phrase before the subject: "In 2016, ", "On March 3, ", "Sin embargo, ".
+_INTRO = (r"(?:(?:In|On|By|As\s+of|From|During|Since|Then|Later|However|Also|Meanwhile|"
+          r"En|El|Durante|Desde|Luego|Además|Sin\s+embargo|Asimismo|Posteriormente)\b[^,.;]{0,40},[ \t]*)?")
+ATTRIBUTION = re.compile(
+    rf"{_INTRO}(?:According\s+to|As\s+reported\s+by|Según|De\s+acuerdo\s+con)\s+[^,.;]{{1,120}},[ \t]*",
+    re.IGNORECASE)
+CARRY = re.compile(
+    _INTRO
+    + r"(?P<cue>(?:It|They|Ella|Ellos)(?=\s)"
+    r"|(?:The|This|That|Said)\s+(?:(?:Chinese|state-owned|Peruvian|foreign)\s+)?(?:company|firm|group|bank|corporation|"
+    r"conglomerate|contractor|consortium|enterprise|lender|operator|miner)(?=[\s,])"
+    r"|(?:La|Dicha|Esta)\s+(?:empresa|compañía|firma|corporación|constructora|minera|operadora|entidad)"
+    r"(?:\s+(?:china|estatal|peruana|extranjera))?(?=[\s,])"
+    r"|(?:El|Dicho|Este)\s+(?:banco|grupo|consorcio|prestamista|operador|conglomerado)(?:\s+(?:chino|estatal|peruano))?(?=[\s,]))",
+    re.IGNORECASE)
+
+_NOUNS = (
+    r"donations?|grants?|gifts?|loans?|credits?|agreements?|deals?|contracts?|projects?|aid|assistance|"
+    r"packages?|equipment|materials|supplies|funds|proceeds|investments?|acquisitions?|purchases?|"
+    r"transactions?|protocols?|memorand(?:um|a)|MOUs?|programm?e?s?|financing|facility|"
+    r"donaci[óo]n(?:es)?|donativos?|pr[ée]stamos?|cr[ée]ditos?|acuerdos?|convenios?|contratos?|"
+    r"proyectos?|ayuda|asistencia|equipos|materiales|fondos|inversi[óo]n(?:es)?|adquisici[óo]n|"
+    r"compra|operaci[óo]n|transacci[óo]n|programas?|memor[áa]ndum|financiamiento"
+)
+# A definite description counts only near the start of its sentence (where a subject is):
+# "the loan" deep inside a sentence is more often new information.
+_DEFINITE_REACH = 40
+
+
+def paragraph_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in _PARAGRAPH.finditer(text)]
+
+
+def paragraph_of(starts: list[int], pos: int) -> int:
+    return bisect.bisect_right(starts, pos) - 1
+
+
+def _body_start(text: str, start: int, end: int) -> int:
+    head = text[start:min(end, start + 8)]
+    return start + len(head) - len(head.lstrip())
+
+
+_ATTRIBUTION_WORDS = ("ccording", "eported by", "egún", "cuerdo con")
+_CARRY_FIRST = frozenset((
+    "it they ella ellos the this that said la dicha esta el dicho este in on by as from during since then "
+    "later however also meanwhile en durante desde luego además sin asimismo posteriormente").split())
+_NOUN_RE = re.compile(r"(?<!\w)(?:" + _NOUNS + r")(?!\w)", re.IGNORECASE)
+_DETERMINER_BEFORE = re.compile(
+    r"(?<!\w)(?:(?P<dem>this|that|these|those|said|such|este|esta|estos|estas|ese|esa|esos|esas|dich[oa]s?|"
+    r"tal(?:es)?)|(?P<def>the|el|la|los|las))\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+
+
+def attribution_end(text: str, span: tuple[int, int]) -> int | None:
+    """End of an opening "According to X," in the sentence, or None."""
+    start = _body_start(text, *span)
+    head = text[start:start + 80]
+    if not any(w in head for w in _ATTRIBUTION_WORDS):
+        return None  # cheap test first: most sentences have no attribution
+    m = ATTRIBUTION.match(text, start, span[1])
+    return m.end() if m else None
+
+
+def carry_cue(text: str, span: tuple[int, int], body: int | None = None) -> tuple[int, int] | None:
+    """Span of a subject pronoun or definite description opening the sentence, or None."""
+    start = body if body is not None else _body_start(text, *span)
+    first = text[start:start + 14].split(None, 1)
+    if not first or first[0].lower().rstrip(",") not in _CARRY_FIRST:
+        return None
+    m = CARRY.match(text, start, span[1])
+    return (m.start("cue"), m.end("cue")) if m else None
+
+
+def anaphor(text: str, span: tuple[int, int], body: int | None = None) -> tuple[int, int] | None:
+    """Span of a phrase referring back to a deal ("this donation", "the loan"), or None."""
+    body = body if body is not None else _body_start(text, *span)
+    for noun in _NOUN_RE.finditer(text, body, span[1]):
+        det = _DETERMINER_BEFORE.search(text, max(body, noun.start() - 40), noun.start())
+        if det is None:
+            continue
+        if det.group("dem"):
+            return det.start(), noun.end()
+        if det.start() - body > _DEFINITE_REACH:
+            return None  # past the subject position: later nouns are further still
+        if noun.group()[0].islower():
+            return det.start(), noun.end()
+    return None
