@@ -70,8 +70,22 @@ def _in_force(claim: Claim, at: str | None) -> bool:
 RARE_PREDICATE = 5000
 
 
+LinkCache = dict[tuple[str, tuple[str, ...], str, str], list[tuple[Claim, str]]]
+
+
 def _links(session: Session, entity_id: str, predicates: tuple[str, ...], owner_role: str,
-           owned_role: str) -> list[tuple[Claim, str]]:
+           owned_role: str, cache: LinkCache | None = None) -> list[tuple[Claim, str]]:
+    key = (entity_id, predicates, owner_role, owned_role)
+    if cache is not None and key in cache:
+        return cache[key]
+    found = _query_links(session, entity_id, predicates, owner_role, owned_role)
+    if cache is not None:
+        cache[key] = found
+    return found
+
+
+def _query_links(session: Session, entity_id: str, predicates: tuple[str, ...], owner_role: str,
+                 owned_role: str) -> list[tuple[Claim, str]]:
     owner = ClaimEntity.__table__.alias("owner")
     owned = ClaimEntity.__table__.alias("owned")
     q = (select(Claim, owner.c.entity_id)
@@ -93,7 +107,8 @@ def _links(session: Session, entity_id: str, predicates: tuple[str, ...], owner_
     return list(session.execute(q).all())
 
 
-def owners_of(session: Session, entity_id: str, at: str | None = None) -> list[OwnershipLink]:
+def owners_of(session: Session, entity_id: str, at: str | None = None,
+              cache: LinkCache | None = None) -> list[OwnershipLink]:
     """Accepted `owns` and `acquired` claims whose object is the entity, in force at date `at`
     (YYYY...): a link dated after `at` is not yet in force, and a controlling acquisition
     ends the links dated before it (as does naming their owner as the seller). Where no
@@ -101,11 +116,11 @@ def owners_of(session: Session, entity_id: str, at: str | None = None) -> list[O
     owned = session.get(Entity, entity_id)
     if owned is None:
         return []
-    rows = [(c, o) for c, o in _links(session, entity_id, OWNERSHIP_PREDICATES, "subject", "object")
-            if _in_force(c, at)]
+    rows = [(c, o) for c, o in _links(session, entity_id, OWNERSHIP_PREDICATES, "subject", "object",
+                                      cache) if _in_force(c, at)]
     if not rows:
         rows = [(c, o) for c, o in _links(session, entity_id, ("state_supervised_by",), "object",
-                                          "subject") if _in_force(c, at)]
+                                          "subject", cache) if _in_force(c, at)]
     acquisitions = [c for c, _ in rows if c.predicate == "acquired"
                     and (c.share is None or c.share >= CONTROL)]
     latest = max((c.date_sort or "" for c in acquisitions), default="")
@@ -128,7 +143,7 @@ def owners_of(session: Session, entity_id: str, at: str | None = None) -> list[O
     # comes first among equal stakes (CSGI before CSG when both are said to own Pluz).
     owner_ids = {link.owner.id for link in links}
     intermediate = {link.owner.id for link in links if len(owner_ids) > 1 and owner_ids & {
-        o for _, o in _links(session, link.owner.id, OWNERSHIP_PREDICATES, "subject", "object")}}
+        o for _, o in _links(session, link.owner.id, OWNERSHIP_PREDICATES, "subject", "object", cache)}}
     links.sort(key=lambda link: link.claim.date_sort or "", reverse=True)
     links.sort(key=lambda link: (-(link.share if link.share is not None else 1.0),
                                  link.owner.id not in intermediate))
@@ -141,8 +156,9 @@ def ownership_chain(session: Session, entity_id: str, at: str | None = None,
     chain: list[OwnershipLink] = []
     seen = {entity_id}
     current = entity_id
+    cache: LinkCache = {}  # each level's owners were already read for the level below
     for _ in range(max_depth):
-        links = owners_of(session, current, at)
+        links = owners_of(session, current, at, cache)
         if not links:
             break
         top = links[0]
