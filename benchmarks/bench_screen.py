@@ -1,4 +1,4 @@
-"""Screening speed on synthetic facts: `python benchmarks/screen_bench.py [N_CLAIMS]`.
+"""Screening speed on synthetic facts: `python benchmarks/bench_screen.py [N_CLAIMS]`.
 
 Builds N claims spread over every predicate the packaged rules use (plus ownership), over
 N/10 entities, and times rule loading, screening, indicators and the network graph."""
