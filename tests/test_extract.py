@@ -26,6 +26,14 @@ from veeduria.text import markdown_to_text
     ("for $245M plus stock", 245e6, "USD"),
     ("30 million yuan", 30e6, "CNY"),
     ("1.200 millones de soles", 1.2e9, "PEN"),
+    # Other countries' dollar signs are not US dollars; codes glued to the number.
+    ("equipment worth JAM$300 million", 300e6, "JMD"),
+    ("a loan of TT$138,609,487", 138_609_487, "TTD"),
+    ("EC$ 2.5 million for", 2.5e6, "XCD"),
+    ("500 Jamaican dollars", 500, "JMD"),
+    ("un aporte de Bs 300,000", 300_000, "BOB"),
+    ("totalling RMB30 million (approximately", 30e6, "CNY"),
+    ("cost 12 million quetzales", 12e6, "GTQ"),
 ])
 def test_money_formats(text: str, value: float, currency: str) -> None:
     money = [f for f in find_figures(text) if f.kind == "money"]
@@ -166,6 +174,45 @@ def test_gazetteer_pickles(peru_gazetteer: Gazetteer, seed_text: str) -> None:
     copy = pickle.loads(pickle.dumps(peru_gazetteer))
     assert copy._regex is None or copy is not peru_gazetteer
     assert [m.entity_id for m in copy.find(seed_text)] == [m.entity_id for m in peru_gazetteer.find(seed_text)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("6,960,000 out of the approximate 10 million Bolivianos", [(6_960_000, "BOB"), (10e6, "BOB")]),
+    ("between 5 and 10 million yuan", [(5e6, "CNY"), (10e6, "CNY")]),
+    # A year or a plain small number does not become money.
+    ("in 2012 and $5 million", [(5e6, "USD")]),
+    ("signed 3 agreements worth $5 million", [(5e6, "USD")]),
+])
+def test_bare_number_shares_the_currency(text: str, expected: list[tuple[float, str]]) -> None:
+    money = [(f.value, f.unit) for f in find_figures(text) if f.kind == "money"]
+    assert money == expected
+
+
+def test_overlapping_aliases_make_one_mention() -> None:
+    gz = Gazetteer()
+    gz.add_entity(EntityInfo("xi-jinping", "Xi Jinping", "Person"), ["President Xi"])
+    found = gz.find("President Xi Jinping and President Evo Morales met. President Xi left.")
+    assert [(m.text, m.entity_id) for m in found] == [("President Xi Jinping", "xi-jinping"),
+                                                      ("President Xi", "xi-jinping")]
+
+
+def test_names_drop_dates_and_split_plural_pairs() -> None:
+    gz = Gazetteer([EntityInfo("state-uy", "Uruguay", "Country"), EntityInfo("state-ec", "Ecuador", "Country")])
+    text = ("The agreement was accepted by the Government of Uruguay on August 19, 2003. "
+            "On March 21, 2006, the Ministries of Defense of China and Ecuador signed an agreement.")
+    names = {m.text for m in extract(text, {"source_id": "x"}, gz).mentions}
+    assert "Government of Uruguay" in names and not any("August" in n for n in names)
+    assert not any(n.startswith("Ministries") for n in names) and "Ecuador" in names
+
+
+def test_of_modifier_is_not_the_actor() -> None:
+    gz = Gazetteer([EntityInfo("pla", "People's Liberation Army", "PublicBody"),
+                    EntityInfo("gdf", "Guyana Defence Force", "PublicBody"),
+                    EntityInfo("state-cn", "China", "Country")])
+    text = ("On August 21, 2014, a conference between the Guyana Defence Force (GDF) and the People's "
+            "Liberation Army (PLA) of China commenced with the signing of an aid agreement.")
+    claims = extract(text, {"source_id": "x"}, gz).claims
+    assert any({"pla", "gdf"} <= {e for e, _ in c.entities} for c in claims), [c.entities for c in claims]
 
 
 def test_short_names_need_their_case() -> None:

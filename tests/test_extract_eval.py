@@ -16,13 +16,18 @@ sys.path.insert(0, str(BENCH))
 
 import eval_extract  # noqa: E402
 
-# Reached on the English gold set (95.6% / 97.5% / 92.8% / 100% / 100%); the bar is
+# Reached on the English gold set (95.6% / 97.8% / 94.2% / 100% / 100%); the bar is
 # 95% / 75% / 95% / 100%.
-FLOORS_EN = {"entity_recall": 0.95, "entity_precision": 0.97, "fact_recall": 0.92,
+FLOORS_EN = {"entity_recall": 0.95, "entity_precision": 0.97, "fact_recall": 0.94,
              "figure_precision": 0.98, "quotes_verbatim": 1.0}
-# Reached on the held-out rows, never used to tune the rules (89.2% / 96.7% / 62.5% / 94.7% / 100%).
-FLOORS_HELDOUT = {"entity_recall": 0.89, "entity_precision": 0.96, "fact_recall": 0.6,
-                  "figure_precision": 0.94, "quotes_verbatim": 1.0}
+# Reached on the held-out rows after reviewing their misses by class
+# (93.2% / 98.9% / 84.4% / 100% / 100%).
+FLOORS_HELDOUT = {"entity_recall": 0.93, "entity_precision": 0.98, "fact_recall": 0.84,
+                  "figure_precision": 0.99, "quotes_verbatim": 1.0}
+# Measured once on the second held-out set, annotated after those changes
+# (86.6% / 91.0% / 78.9% / 100% / 100%): never tune on it.
+FLOORS_HELDOUT2 = {"entity_recall": 0.86, "entity_precision": 0.9, "fact_recall": 0.78,
+                   "figure_precision": 0.99, "quotes_verbatim": 1.0}
 FLOORS_ES_OWN = {"entity_recall": 0.95, "fact_recall": 0.95, "figure_precision": 0.95, "quotes_verbatim": 1.0}
 
 
@@ -54,14 +59,24 @@ def test_heldout_rows_stay_above_floor() -> None:
         assert figures[measure] >= floor, (measure, figures[measure], scores["all"].misses[:10])
 
 
-def test_heldout_rows_are_not_in_the_main_set() -> None:
+def test_second_heldout_set_stays_above_floor() -> None:
+    scores = eval_extract.evaluate(eval_extract.GOLD_EN_HELDOUT2)
+    assert scores["all"].facts_gold >= 15 and scores["all"].entities_gold >= 50
+    figures = scores["all"].figures_dict()
+    for measure, floor in FLOORS_HELDOUT2.items():
+        assert figures[measure] >= floor, (measure, figures[measure], scores["all"].misses[:10])
+
+
+def test_heldout_rows_are_not_in_the_other_sets() -> None:
     import yaml
 
     def rows(path: Path) -> set[tuple[str, int]]:
         docs = yaml.safe_load(path.read_text(encoding="utf-8"))["documents"]
         return {(d["dataset"], int(d["row"])) for d in docs if "row" in d}
 
-    assert not rows(eval_extract.GOLD_EN) & rows(eval_extract.GOLD_EN_HELDOUT)
+    main, heldout, heldout2 = (rows(p) for p in (eval_extract.GOLD_EN, eval_extract.GOLD_EN_HELDOUT,
+                                                 eval_extract.GOLD_EN_HELDOUT2))
+    assert not main & heldout and not main & heldout2 and not heldout & heldout2
 
 
 def test_spanish_own_texts_secondary_check() -> None:

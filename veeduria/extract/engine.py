@@ -40,6 +40,8 @@ _LINKED = re.compile(r"(?<!\w)(?:worth|valued\s+at|totall?ing|amounting\s+to|val
 _LOCATIVE = re.compile(r"(?<!\w)(?:to|in|at|from|en|a|desde|hacia)\s+(?:the\s+)?$", re.IGNORECASE)
 _COORDINATED = re.compile(r"\)?(?:[ \t]*\([^()]{1,15}\))?[ \t]*,?[ \t]+(?:and|y|e|&)[ \t]+(?:(?:the|la|el|los|las)[ \t]+)?"
                           r"(?:(?:[A-ZÁÉÍÓÚÑ][\w'’.-]*|of|to|de|del|for)[ \t]+){0,8}")
+_OF_MODIFIER = re.compile(r"(?<!\w)(?:of|de|del)\s+(?:the\s+|la\s+|el\s+)?$")
+_OF_GAP = re.compile(r"(?:\s*\([^()]{1,15}\))?\s+(?:of|de|del)\s+(?:the\s+|la\s+|el\s+)?")
 _STOP_MANY = re.compile(r"Others\s+Attending|Also\s+attending", re.IGNORECASE)
 _AGENT = {"by", "por"}
 _ARTICLES = {"the", "a", "an", "el", "la", "los", "las", "un", "una"}
@@ -416,6 +418,11 @@ class _Builder:
             if nxt.startswith(("'s", "’s")) and any(o.start - m.end <= 4 and o.start > m.end for o in before):
                 continue
             if self._is_place(m) and any(not self._is_place(o) for o in before if o is not m):
+                continue
+            # "the People's Liberation Army (PLA) of China signed": "of China" modifies the
+            # name before it, which is the actor.
+            if _OF_MODIFIER.search(text, max(0, m.start - 12), m.start) and any(
+                    o.end <= m.start and _OF_GAP.fullmatch(text, o.end, m.start) for o in before):
                 continue
             add(m, rel.before)
             # Coordinated actors share the role: "the Chinese Government and the Government

@@ -29,6 +29,11 @@ _CURRENCY_PREFIX = {
     "us$": "USD", "u.s.$": "USD", "usd": "USD", "$": "USD", "us $": "USD", "$us": "USD",
     "s/": "PEN", "s/.": "PEN", "pen": "PEN", "rmb": "CNY", "cny": "CNY", "¥": "CNY",
     "€": "EUR", "eur": "EUR", "£": "GBP", "gbp": "GBP", "r$": "BRL", "brl": "BRL",
+    # Dollar signs of other countries: the letters decide ("JAM$300 million" is not USD).
+    "jam$": "JMD", "ja$": "JMD", "j$": "JMD", "jmd": "JMD", "tt$": "TTD", "ttd": "TTD",
+    "ec$": "XCD", "xcd": "XCD", "gy$": "GYD", "g$": "GYD", "gyd": "GYD", "bds$": "BBD", "bbd$": "BBD",
+    "bbd": "BBD", "bz$": "BZD", "bzd": "BZD", "bsd": "BSD", "hk$": "HKD", "hkd": "HKD",
+    "nz$": "NZD", "bs": "BOB", "bs.": "BOB",
 }
 _CURRENCY_WORD = {
     "dollars": "USD", "dólares": "USD", "dolares": "USD", "usd": "USD", "us dollars": "USD",
@@ -40,7 +45,16 @@ _CURRENCY_WORD = {
     "chinese yuan": "CNY", "colombian pesos": "COP", "colombian peso": "COP", "pesos colombianos": "COP",
     "mexican pesos": "MXN", "mexican peso": "MXN", "pesos mexicanos": "MXN", "chilean pesos": "CLP",
     "chilean peso": "CLP", "pesos chilenos": "CLP", "argentine pesos": "ARS", "pesos argentinos": "ARS",
-    "brazilian reais": "BRL", "cop": "COP", "mxn": "MXN", "clp": "CLP", "ars": "ARS", "bob": "BOB",
+    "brazilian reais": "BRL", "jamaican dollars": "JMD", "trinidad and tobago dollars": "TTD",
+    "tt dollars": "TTD", "east caribbean dollars": "XCD", "guyanese dollars": "GYD", "guyana dollars": "GYD",
+    "barbados dollars": "BBD", "barbadian dollars": "BBD", "belize dollars": "BZD", "bahamian dollars": "BSD",
+    "uruguayan pesos": "UYU", "pesos uruguayos": "UYU", "dominican pesos": "DOP", "pesos dominicanos": "DOP",
+    "cuban pesos": "CUP", "quetzales": "GTQ", "quetzals": "GTQ", "lempiras": "HNL", "córdobas": "NIO",
+    "cordobas": "NIO", "colones": "CRC", "guaraníes": "PYG", "guaranies": "PYG", "guaranis": "PYG",
+    "bolívares": "VES", "bolivares": "VES", "bolivars": "VES",
+    "jmd": "JMD", "ttd": "TTD", "xcd": "XCD", "gyd": "GYD", "bbd": "BBD", "bzd": "BZD", "uyu": "UYU",
+    "dop": "DOP", "gtq": "GTQ", "hnl": "HNL", "nio": "NIO", "crc": "CRC", "pyg": "PYG", "ves": "VES",
+    "cop": "COP", "mxn": "MXN", "clp": "CLP", "ars": "ARS", "bob": "BOB",
 }
 _SCALE = {
     "thousand": 1e3, "k": 1e3, "mil": 1e3,
@@ -50,12 +64,17 @@ _SCALE = {
     "mil millones": 1e9, "millardos": 1e9, "millardo": 1e9,
     "trillion": 1e12, "billón": 1e12, "billones": 1e12, "tn": 1e12,
 }
-_PREFIX = r"US\s?\$|U\.S\.\s?\$|\$US|USD|S/\.?|PEN|RMB|CNY|¥|€|EUR|£|GBP|R\$|BRL|\$"
+_PREFIX = (r"US\s?\$|U\.S\.\s?\$|\$US|USD|S/\.?|PEN|RMB|CNY|¥|€|EUR|£|GBP|R\$|BRL|"
+           r"(?<![A-Za-z])(?:JAM|JA|J|TT|EC|GY|G|BDS|BBD|BZ|HK|NZ)\$|"
+           r"(?<![A-Za-z])(?:JMD|TTD|XCD|GYD|BBD|BZD|BSD|HKD)|(?<![A-Za-z])(?-i:Bs)\.?|\$")
 _SCALE_RE = (r"mil\s+millones|millardos?|millones|mill[oó]n|billones|bill[oó]n|trillion|"
              r"billions?|millions?|thousand|mlls?\.?|mills?\.?|mln|mn|bln|bn|tn|MM|[MBK]|k")
 _WORD = (r"(?:nuevos\s+)?soles|d[oó]lares(?:\s+estadounidenses)?|(?:US\s+)?dollars|(?:Chinese\s+)?yuan(?:es)?|renminbi|bolivianos|euros|"
          r"(?:Brazilian\s+)?reais|reales|pounds|libras|(?:Colombian|Mexican|Chilean|Argentine)\s+pesos?|"
-         r"pesos\s+(?:colombianos|mexicanos|chilenos|argentinos)|USD|PEN|RMB|CNY|EUR|COP|MXN|CLP|ARS|BOB")
+         r"pesos\s+(?:colombianos|mexicanos|chilenos|argentinos|uruguayos|dominicanos)|"
+         r"(?:Jamaican|Trinidad\s+and\s+Tobago|TT|East\s+Caribbean|Guyanese|Guyana|Barbados|Barbadian|Belize|Bahamian)\s+dollars|"
+         r"(?:Uruguayan|Dominican|Cuban)\s+pesos|quetzal(?:e)?s|lempiras|c[oó]rdobas|colones|guaran[ií](?:e)?s|bol[ií]var(?:e)?s|"
+         r"USD|PEN|RMB|CNY|EUR|COP|MXN|CLP|ARS|BOB|JMD|TTD|XCD|GYD|BBD|BZD|UYU|DOP|GTQ|HNL|NIO|CRC|PYG|VES")
 _APPROX = (r"(?:almost|nearly|about|around|approximately|roughly|over|more\s+than|"
            r"less\s+than|up\s+to|at\s+least|casi|cerca\s+de|alrededor\s+de|aproximadamente|"
            r"m[aá]s\s+de|menos\s+de|hasta|unos|unas|al\s+menos)")
@@ -111,10 +130,15 @@ def _anchored(regex: re.Pattern[str], text: str, starts: list[int]) -> list[re.M
 
 def find_money(text: str, toks: list[tuple[int, str]] | None = None,
                digits: list[int] | None = None) -> list[Figure]:
+    toks = toks if toks is not None else tokens(text)
     starts = []
-    for pos in digits if digits is not None else _number_tokens(toks if toks is not None else tokens(text)):
+    for pos in digits if digits is not None else _number_tokens(toks):
         pre = _PREFIX_BEFORE.search(text, max(0, pos - 7), pos)
         starts.append(pre.start() if pre else pos)
+    # A currency code glued to its number is one word: "RMB30 million".
+    glued = [pos for pos, word in toks if word[:3] in _GLUED_CODES and word[3:4].isdigit()]
+    if glued:
+        starts = sorted(starts + glued)
     out = []
     for m in _anchored(MONEY_RE, text, starts):
         if m.group("n1"):
@@ -144,14 +168,56 @@ def find_money(text: str, toks: list[tuple[int, str]] | None = None,
             continue
         approx, start = _approx(text, m.start())
         out.append(Figure("money", start, end, value, currency, approx))
-    return out
+    return _with_shared_currency(text, out)
+
+
+_GLUED_CODES = {"RMB", "USD", "CNY", "EUR", "PEN", "GBP", "BRL"}
+# A bare number joined to a money figure takes its currency (and its scale when it has
+# none): "6,960,000 out of 10 million Bolivianos", "between 5 and 10 million yuan".
+_SHARED_BEFORE = re.compile(
+    rf"(?<![\w$.,])(?P<n>{NUMBER})(?:\s?(?P<s>million|billion|thousand|millones|mil\s+millones))?"
+    r"\s+(?:out\s+of|of|and|or|to|y|o|a|de)\s+(?:(?:the|a|an|total|its|their|approximate|estimated|some|el|un|total\s+de)\s+){0,3}$",
+    re.IGNORECASE)
+
+
+def _with_shared_currency(text: str, money: list[Figure]) -> list[Figure]:
+    extra = []
+    previous_end = 0
+    for fig in money:
+        m = _SHARED_BEFORE.search(text, max(previous_end, fig.start - 60), fig.start)
+        previous_end = fig.end
+        if m is None:
+            continue
+        raw = m.group("n")
+        try:
+            number = parse_number(raw)
+        except ValueError:
+            continue
+        if re.fullmatch(r"(?:19|20)\d\d", raw):  # a year: "in 2012 and $5 million"
+            continue
+        scale = _scale(m.group("s")) if m.group("s") else 1.0
+        if scale == 1.0 and "," not in raw and "." not in raw:
+            # "5 and 10 million yuan": the small number shares the scale too.
+            whole = text[fig.start:fig.end].lower()
+            scale = next((v for k, v in (("billion", 1e9), ("million", 1e6), ("millones", 1e6))
+                          if k in whole), 1.0)
+            if scale == 1.0:
+                continue
+        value = number * scale
+        if value <= 0 or value > 1e15:
+            continue
+        extra.append(Figure("money", m.start("n"), m.end("s") if m.group("s") else m.end("n"),
+                            value, fig.unit, None))
+    if not extra:
+        return money
+    return sorted(money + extra, key=lambda f: f.start)
 
 
 def _word_key(word: str) -> str:
     key = re.sub(r"\s+", " ", word.lower())
     if key.startswith("d") and "estadounidenses" in key:
         return "dólares"
-    if key.endswith("dollars"):
+    if key.endswith("dollars") and key not in _CURRENCY_WORD:
         return "dollars"
     return key
 

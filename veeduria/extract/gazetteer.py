@@ -212,5 +212,23 @@ class Gazetteer:
             ids = self._by_key.get(_key(found))
             if not ids:
                 continue
-            mentions.append(Mention(m.start(), m.end(), found, ids[0], tuple(ids[1:])))
+            end = self._overlapping_end(text, m, ids[0])
+            if end != m.end():
+                found = text[m.start():end]
+            mentions.append(Mention(m.start(), end, found, ids[0], tuple(ids[1:])))
         return mentions
+
+    def _overlapping_end(self, text: str, m: re.Match[str], entity_id: str) -> int:
+        """Where a mention ends once an overlapping alias of the same entity is joined:
+        "President Xi Jinping" = "President Xi" + "Xi Jinping"."""
+        end = m.end()
+        if end + 1 >= len(text) or text[end] != " " or not text[end + 1].isupper():
+            return end
+        last = m.group().rfind(" ")
+        if last < 0:
+            return end
+        longer = self.regex.match(text, m.start() + last + 1)
+        if longer is None or longer.end() <= end:
+            return end
+        ids = self._by_key.get(_key(longer.group()))
+        return longer.end() if ids and ids[0] == entity_id else end

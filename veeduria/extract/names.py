@@ -38,8 +38,20 @@ class NewName:
         return slugify(self.name)
 
 
+# A date after a name is not part of it: "the Government of Uruguay on August 19".
+_TRAILING_DATE = re.compile(
+    r"\s+(?:on|in|since|until|by|el|en|desde)\s+(?:(?:January|February|March|April|May|June|July|"
+    r"August|September|October|November|December|enero|febrero|marzo|abril|mayo|junio|julio|"
+    r"agosto|septiembre|setiembre|octubre|noviembre|diciembre)\b|\d).*$", re.IGNORECASE | re.DOTALL)
+# A plural head joining two names is two entities, not one: "the Ministries of Defense of
+# China and Ecuador", "los Ministerios de Defensa de Perú y China".
+_PLURAL_PAIR = re.compile(r"^(?:Ministries|Governments|Embassies|Ministers|Armies|Navies|Armed\s+Forces|"
+                          r"Ministerios|Gobiernos|Embajadas|Ministros|Fuerzas\s+Armadas)\s+(?:of|de)\s+.*\s(?:and|y)\s")
+
+
 def _clean(name: str) -> str:
     name = _SENTENCE_END.split(name, 1)[0]
+    name = _TRAILING_DATE.sub("", name)
     name = name.strip(" \t,;:'’")
     if name.endswith(".") and not re.search(r"(?:\b[A-Z]\.|Inc\.|Corp\.|Ltd\.|Co\.)$", name):
         name = name[:-1]
@@ -56,7 +68,7 @@ def _clean(name: str) -> str:
 def _usable(name: str, gazetteer: Gazetteer) -> bool:
     if len(name) < 2 or name in _STOP or name in _MONTHS or name.isdigit():
         return False
-    if not any(ch.isalpha() for ch in name) or gazetteer.ids_for(name):
+    if not any(ch.isalpha() for ch in name) or gazetteer.ids_for(name) or _PLURAL_PAIR.match(name):
         return False
     return name.split()[0] not in _STOP
 

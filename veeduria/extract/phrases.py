@@ -77,7 +77,8 @@ def _split_words(phrase: str) -> list[str]:
 
 
 def _is_title(word: str, w: Words) -> bool:
-    return word in w.titles or word.rstrip(",") in w.titles
+    # "Commander-in-Chief", "Vice-Minister": the first part is the title.
+    return word in w.titles or word.rstrip(",") in w.titles or word.split("-", 1)[0] in w.titles
 
 
 def _name_like(word: str, w: Words, gazetteer: Gazetteer) -> bool:
