@@ -53,9 +53,11 @@ def fold(text: str) -> str:
     if not text.isascii():  # ASCII has no accents to strip (and is most text): skip the scan
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.casefold()
-    text = re.sub(r"[^\w]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    # One pass: each run of non-word characters (whitespace included) becomes one space.
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+_NON_WORD = re.compile(r"[^\w]+")
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -45,27 +45,33 @@ class ClaimIndex:
 
     def find(self, rec: ClaimRecord) -> str | None:
         """The id of a known claim that `rec` restates, or None."""
-        cand = key_of(rec, "")
-        best = None
-        for known in self.by_predicate.get(rec.predicate, ()):
-            if not cand.entities & known.entities:
-                continue
-            figures = [_close(cand.amount_usd, known.amount_usd), _close(cand.share, known.share),
-                       _close(cand.quantity, known.quantity)]
-            if False in figures:
-                continue
-            if cand.year and known.year and cand.year != known.year:
-                continue
-            same_entities = cand.entities <= known.entities or known.entities <= cand.entities
-            same_figure = True in figures
-            overlapping = (cand.source_id == known.source_id and cand.offsets and known.offsets
-                           and cand.offsets[0] < known.offsets[1] and known.offsets[0] < cand.offsets[1])
-            has_figures = any(v is not None for v in (cand.amount_usd, cand.share, cand.quantity))
-            if same_entities and (same_figure or (not has_figures and cand.year and cand.year == known.year)):
-                return known.id
-            if overlapping and (same_figure or not has_figures):
-                best = best or known.id
-        return best
+        return match(key_of(rec, ""), self.by_predicate.get(rec.predicate, ()))
+
+
+def match(cand: ClaimKey, known_keys: Iterable[ClaimKey]) -> str | None:
+    """The id of the first of `known_keys` (same predicate as `cand`) that `cand` restates:
+    same entities and figure (or year, without figures); else the first overlapping it in
+    the same source. Takes a key made once, so an index can look up without re-keying."""
+    has_figures = cand.amount_usd is not None or cand.share is not None or cand.quantity is not None
+    best = None
+    for known in known_keys:
+        if not cand.entities & known.entities:
+            continue
+        figures = (_close(cand.amount_usd, known.amount_usd), _close(cand.share, known.share),
+                   _close(cand.quantity, known.quantity))
+        if False in figures:
+            continue
+        if cand.year and known.year and cand.year != known.year:
+            continue
+        same_entities = cand.entities <= known.entities or known.entities <= cand.entities
+        same_figure = True in figures
+        if same_entities and (same_figure or (not has_figures and cand.year and cand.year == known.year)):
+            return known.id
+        overlapping = (cand.source_id == known.source_id and cand.offsets and known.offsets
+                       and cand.offsets[0] < known.offsets[1] and known.offsets[0] < cand.offsets[1])
+        if overlapping and (same_figure or not has_figures):
+            best = best or known.id
+    return best
 
 
 def key_of(rec: ClaimRecord, claim_id: str) -> ClaimKey:

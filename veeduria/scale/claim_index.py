@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from veeduria.extract.dedupe import ClaimIndex, ClaimKey, key_of
+from veeduria.extract.dedupe import ClaimKey, key_of, match
 from veeduria.model import ClaimRecord
 from veeduria.store.models import Claim, ClaimEntity
 
@@ -49,11 +49,9 @@ class EntityClaimIndex:
                     seqs.update(part)
         if not seqs:
             return None
-        # The reference index's own matching, over these keys only (filling its public
-        # per-predicate list directly: no re-adding key by key on every look-up).
-        index = ClaimIndex()
-        index.by_predicate[rec.predicate] = [self._keys[i] for i in sorted(seqs)]
-        return index.find(rec)
+        # The reference index's own matching, over these keys only, in the order added.
+        keys = self._keys
+        return match(cand, [keys[i] for i in sorted(seqs)])
 
     def mark(self) -> int:
         return len(self._keys)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, or_, select
+from sqlalchemy import Connection, Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -23,7 +23,8 @@ from veeduria.extract.from_store import gazetteer_from_store
 from veeduria.extract.gazetteer import EntityInfo
 from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.scale.claim_index import EntityClaimIndex, entity_claim_index_from_store
-from veeduria.scale.work import claim_row, entity_row, source_row
+from veeduria.scale.work import claim_search_doc, entity_row, source_row
+from veeduria.sources.bulk import bulk_insert
 from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError
 from veeduria.sources.meta import META_FIELDS, apply_meta
 from veeduria.sources.readers import read_document, supported
@@ -40,7 +41,7 @@ from veeduria.store.models import (
     utcnow,
 )
 from veeduria.store.search import index_entities
-from veeduria.store.writer import upsert_entity
+from veeduria.store.writer import claim_values, upsert_entity
 
 __all__ = ["META_FIELDS", "IngestResult", "Ingestor", "ingest_file", "insert_rows", "iter_files"]
 _apply_meta = apply_meta  # older name, used by callers outside this package
@@ -302,8 +303,14 @@ def _begin(session: Session) -> None:
 
 def _known(session: Session, doc: Document) -> bool:
     """Is there a source with this content (or this document's id) already?"""
-    return session.execute(select(Source.id).where(
-        or_(Source.content_hash == doc.content_hash, Source.id == doc.source_id)).limit(1)).first() is not None
+    # A Core statement on the session's connection: the ORM's per-statement set-up costs
+    # more than the query, and this runs once per document.
+    return session.connection().execute(_KNOWN_SOURCE, {"hash": doc.content_hash, "id": doc.source_id}
+                                        ).first() is not None
+
+
+_KNOWN_SOURCE = select(Source.__table__.c.id).where(or_(
+    Source.__table__.c.content_hash == bindparam("hash"), Source.__table__.c.id == bindparam("id"))).limit(1)
 
 
 def _existing(session: Session, column: Any, ids: list[str]) -> set[str]:
@@ -358,13 +365,20 @@ class _Rows:
         self.event("entity", rec.id, {k: v for k, v in row.values.items() if v and k != "id"})
 
     def add_claim(self, claim_id: str, rec: ClaimRecord, duplicate_of: str | None, names: dict[str, str]) -> None:
-        row = claim_row(rec, names)
-        values = {k: v for k, v in row.values.items() if k != "id"}
+        # The rows claim_row (veeduria.scale.work) builds, with the fingerprint the caller
+        # already computed (claim_row would hash the record a second time).
+        values = claim_values(rec)
+        values.pop("id", None)
         self.claims.append({"id": claim_id, **values, "duplicate_of": duplicate_of,
                             "created_at": self.now, "updated_at": self.now})
-        self.roles.extend({"claim_id": claim_id, "entity_id": e, "role": r, "position": p}
-                          for e, r, p in row.roles)
-        title, body = row.search
+        seen: set[tuple[str, str]] = set()
+        role_names = []
+        for pos, (ent_id, role) in enumerate(rec.entities):
+            if (ent_id, role) not in seen:
+                seen.add((ent_id, role))
+                self.roles.append({"claim_id": claim_id, "entity_id": ent_id, "role": role, "position": pos})
+                role_names.append(names.get(ent_id, ent_id))
+        title, body = claim_search_doc(values, role_names)
         self.search.append({"kind": "claim", "ref_id": claim_id, "title": title, "body": body})
         changes = {k: v for k, v in values.items() if v is not None and k != "meta"}
         if duplicate_of:
@@ -382,8 +396,7 @@ class _Rows:
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """One executemany (a module-level function so tests can make it fail half-way)."""
-    if rows:
-        conn.execute(insert(table), rows)
+    bulk_insert(conn, table, rows)
 
 
 def _case_country(session: Session, src: Source) -> str | None:
