@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,23 +32,31 @@ def gazetteer_from_store(session: Session) -> Gazetteer:
     return gz
 
 
-def claim_index_from_store(session: Session) -> ClaimIndex:
-    """Claims a candidate may restate: accepted or candidate, not rejected, not duplicates."""
+def known_claim_keys(session: Session) -> Iterator[ClaimKey]:
+    """Claims a candidate may restate: accepted or candidate, not rejected, not duplicates;
+    streamed, so a store of millions of claims is read in batches."""
     roles: dict[str, set[str]] = {}
-    for claim_id, entity_id in session.execute(select(ClaimEntity.claim_id, ClaimEntity.entity_id)):
+    for claim_id, entity_id in session.execute(
+            select(ClaimEntity.claim_id, ClaimEntity.entity_id).execution_options(yield_per=50_000)):
         roles.setdefault(claim_id, set()).add(entity_id)
-    index = ClaimIndex()
     rows = session.execute(
         select(Claim.id, Claim.predicate, Claim.source_id, Claim.offset_start, Claim.offset_end,
                Claim.amount_usd, Claim.share, Claim.quantity_value, Claim.date)
         .where(Claim.status != "rejected", Claim.duplicate_of.is_(None))
+        .execution_options(yield_per=50_000)
     )
     for r in rows:
-        index.add(ClaimKey(
+        yield ClaimKey(
             id=r.id, predicate=r.predicate, entities=frozenset(roles.get(r.id, ())),
             source_id=r.source_id,
             offsets=(r.offset_start, r.offset_end) if r.offset_start is not None else None,
             amount_usd=r.amount_usd, share=r.share, quantity=r.quantity_value,
             year=r.date[:4] if r.date else None,
-        ))
+        )
+
+
+def claim_index_from_store(session: Session) -> ClaimIndex:
+    index = ClaimIndex()
+    for key in known_claim_keys(session):
+        index.add(key)
     return index

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from veeduria.extract.dedupe import ClaimKey, key_of, match
+from veeduria.extract.from_store import known_claim_keys
 from veeduria.model import ClaimRecord
-from veeduria.store.models import Claim, ClaimEntity
 
 
 class EntityClaimIndex:
@@ -67,25 +66,5 @@ class EntityClaimIndex:
 
 
 def entity_claim_index_from_store(session: Session) -> EntityClaimIndex:
-    """Claims a candidate may restate (not rejected, not duplicates), as
-    veeduria.extract.from_store.claim_index_from_store selects them, streamed."""
-    roles: dict[str, set[str]] = {}
-    for claim_id, entity_id in session.execute(
-            select(ClaimEntity.claim_id, ClaimEntity.entity_id).execution_options(yield_per=50_000)):
-        roles.setdefault(claim_id, set()).add(entity_id)
-    index = EntityClaimIndex()
-    rows = session.execute(
-        select(Claim.id, Claim.predicate, Claim.source_id, Claim.offset_start, Claim.offset_end,
-               Claim.amount_usd, Claim.share, Claim.quantity_value, Claim.date)
-        .where(Claim.status != "rejected", Claim.duplicate_of.is_(None))
-        .execution_options(yield_per=50_000)
-    )
-    for r in rows:
-        index.add(ClaimKey(
-            id=r.id, predicate=r.predicate, entities=frozenset(roles.get(r.id, ())),
-            source_id=r.source_id,
-            offsets=(r.offset_start, r.offset_end) if r.offset_start is not None else None,
-            amount_usd=r.amount_usd, share=r.share, quantity=r.quantity_value,
-            year=r.date[:4] if r.date else None,
-        ))
-    return index
+    """Claims a candidate may restate, selected as veeduria.extract.from_store selects them."""
+    return EntityClaimIndex(known_claim_keys(session))
