@@ -242,3 +242,45 @@ def test_word_lists_use_the_vocabulary() -> None:
         assert {rel.before, *rel.preps.values()} <= set(spec["roles"]) | {"location"}, rel
     assert set(lex.sector_names) <= set(sectors())
     assert set(lex.sector_domains) <= set(sectors()) and set(lex.sector_domains.values()) <= set(domains())
+
+
+@pytest.mark.parametrize(("text", "present", "absent"), [
+    # a head word followed by "for" keeps its clause
+    ("A complaint was filed by the Agency for the Protection of Rivers last week.",
+     {"Agency for the Protection of Rivers"}, {"Agency"}),
+    # "and" inside a modifier is not two names; a chain of "of the" links is several
+    ("Major Ana Ruiz of the Bureau of Pacific and Andean Matters of the Regional Planning Office "
+     "of the Ministry of Transport of Chile arrived.",
+     {"Ana Ruiz", "Bureau of Pacific and Andean Matters", "Regional Planning Office",
+      "Ministry of Transport of Chile"}, {"Bureau of Pacific"}),
+    # a single "of the" link stays one name
+    ("The Joint Staff of the Naval Forces met.", {"Joint Staff of the Naval Forces"}, set()),
+    # a masthead keeps its article; a title abbreviation before a name
+    ("El Comercio reported that Lt. Mario Quispe Rojas signed.", {"El Comercio", "Mario Quispe Rojas"}, {"Mario"}),
+    # "General" between a Spanish head and "de" qualifies the organisation, in quotes too
+    ("Según la 'Superintendencia General de Aduanas' el envío llegó.",
+     {"Superintendencia General de Aduanas"}, set()),
+    # possessive heads and coordinated organisations after a title
+    ("Ministers of the Lima Group and Pacific Alliance's members met.", {"Lima Group", "Pacific Alliance"},
+     {"Lima Group and Pacific Alliance"}),
+    # an acronym after a pair belongs to the second name
+    ("Peru's Ministry of Energy and Northern Grid Corporation (NGC) signed a deal.",
+     {"Peru's Ministry of Energy", "Northern Grid Corporation"}, {"Peru's Ministry of Energy and Northern Grid Corporation"}),
+    # all capitals where a lender goes; a brand in capitals
+    ("The plan received financing from KORBANK and 30 TIANMA Brand Trucks.", {"KORBANK", "TIANMA"}, {"Trucks"}),
+])
+def test_general_name_shapes(text: str, present: set[str], absent: set[str]) -> None:
+    from veeduria.extract.names import discover
+
+    names = {n.name for n in discover(text, Gazetteer([EntityInfo("state-cl", "Chile", "Country")]))}
+    assert present <= names and not absent & names, names
+
+
+def test_organisation_before_a_title_does_not_stop_coordination() -> None:
+    gz = Gazetteer([EntityInfo("state-pe", "Peru", "Country")])
+    text = ("On 3 May 2019, Ambassador Wu Tianlan and Coast Guard Chief of Staff Capt. Rosa Vilca Paz "
+            "signed a training agreement.")
+    claims = extract(text, {"source_id": "x", "published": "2019"}, gz).claims
+    signed = [c for c in claims if c.predicate == "signed_agreement"]
+    assert signed and {"wu-tianlan", "rosa-vilca-paz"} <= {e for e, _ in signed[0].entities}, \
+        [(c.predicate, c.entities) for c in claims]

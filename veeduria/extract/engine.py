@@ -40,6 +40,18 @@ _LINKED = re.compile(r"(?<!\w)(?:worth|valued\s+at|totall?ing|amounting\s+to|val
 _LOCATIVE = re.compile(r"(?<!\w)(?:to|in|at|from|en|a|desde|hacia)\s+(?:the\s+)?$", re.IGNORECASE)
 _COORDINATED = re.compile(r"\)?(?:[ \t]*\([^()]{1,15}\))?[ \t]*,?[ \t]+(?:and|y|e|&)[ \t]+(?:(?:the|la|el|los|las)[ \t]+)?"
                           r"(?:(?:[A-ZÁÉÍÓÚÑ][\w'’.-]*|of|to|de|del|for)[ \t]+){0,8}")
+_TITLE_RUN = re.compile(r"[ \t]+(?:(?:[A-ZÁÉÍÓÚÑ][\w.-]*|of|the|de|del)[ \t]+){1,6}")
+
+
+def _title_gap(text: str, start: int, end: int) -> bool:
+    """Only capitalised title words between an organisation and a person ("Chief of Staff Col.")."""
+    from veeduria.extract.phrases import words
+
+    if end - start > 60 or _TITLE_RUN.fullmatch(text, start, end) is None:
+        return False
+    return any(w in words().titles for w in text[start:end].split())
+
+
 _OF_MODIFIER = re.compile(r"(?<!\w)(?:of|de|del)\s+(?:the\s+|la\s+|el\s+)?$")
 _OF_GAP = re.compile(r"(?:\s*\([^()]{1,15}\))?\s+(?:of|de|del)\s+(?:the\s+|la\s+|el\s+)?")
 _STOP_MANY = re.compile(r"Others\s+Attending|Also\s+attending", re.IGNORECASE)
@@ -433,6 +445,11 @@ class _Builder:
                 gap = _COORDINATED.match(text, prev.end, cur.start)
                 if prev.entity_id == cur.entity_id and cur.start - prev.end <= 2:
                     k -= 1  # "the People's Liberation Army (PLA)": the same actor
+                    continue
+                if gap is None and _title_gap(text, prev.end, cur.start):
+                    # "X and Defense Force Chief of Staff Col. Y signed": the organisation
+                    # only describes Y; the coordination goes on past it.
+                    k -= 1  # (the organisation takes no role itself)
                     continue
                 if gap is None or gap.end() != cur.start:
                     break

@@ -73,6 +73,10 @@ def _usable(name: str, gazetteer: Gazetteer) -> bool:
     return name.split()[0] not in _STOP
 
 
+# An all-capitals name where a lender goes: "financing from ANSA", "un préstamo de ICBC".
+_LENDER_CAPS = re.compile(
+    r"\b(?:financing|finance|loans?|credits?|funding|funds|grants?|financiamiento|pr[ée]stamos?|cr[ée]ditos?)"
+    r"[ \t]+(?:from|by|de[ \t]+(?:parte[ \t]+de[ \t]+)?)[ \t]*(?P<name>[A-ZÁÉÍÓÚÑ]{3,}[A-Z0-9&-]*)(?![\w'’])")
 _SUFFIX_WORDS = {"s", "sac", "saa", "co", "ltd", "limited", "inc", "corp", "corporation", "group",
                  "holding", "holdings", "company", "engineering", "grupo"}
 _PAREN_ACRONYM = re.compile(r"\((?=[A-ZÁÉÍÓÚÑ][A-Z0-9&ÁÉÍÓÚÑ-]{1,9}\))")
@@ -87,6 +91,8 @@ def discover(text: str, gazetteer: Gazetteer, toks: list[tuple[int, str]] | None
         name = _clean(raw)
         if schema == "Person":  # "General Mark Phillips and Chinese ambassador"
             name = re.split(r"\s+(?:and|y)\s+", name, maxsplit=1)[0]
+        elif " " in name:  # "the Ministry of Defense and China North Industries Corporation"
+            name = _second_of_pair(name)
         offset = raw.find(name)
         if not name or not ("A" <= name[0] <= "Z" or name[0] in "ÁÉÍÓÚÑ") or not _usable(name, gazetteer) or name in found:
             return
@@ -125,17 +131,39 @@ def discover(text: str, gazetteer: Gazetteer, toks: list[tuple[int, str]] | None
     phrases.persons_from_context(text, gazetteer, keep_shaped)
     phrases.quoted_projects(text, keep_shaped)
     phrases.brands(text, keep_shaped)
+    not_name = phrases.words().not_name
+    for caps in _LENDER_CAPS.finditer(text):
+        if caps.group("name") not in not_name:
+            keep(caps.group("name"), "Company", caps.start("name"))
     for paren in _PAREN_ACRONYM.finditer(text):
         m = _ACRONYM.search(text, max(0, paren.start() - 120), min(len(text), paren.start() + 14))
         if m is None:
             continue
-        exp, acr = _clean(m.group("exp")), m.group("acr")
+        exp, acr = _second_of_pair(_clean(m.group("exp"))), m.group("acr")
         if len(exp.split()) == 1:  # "Kuomintang (KMT)": the letters in order in the word
             exp = exp if _initials_in(acr, exp) else ""
         if exp and _usable(exp, gazetteer) and exp not in found:
             found[exp] = NewName(exp, "Organization", m.start("exp") + m.group("exp").find(exp),
                                  m.start("exp") + m.group("exp").find(exp) + len(exp), acr)
     return sorted(found.values(), key=lambda n: n.start)
+
+
+_CONJUNCTION = re.compile(r"\s+(?:and|y|&)\s+")
+
+
+def _second_of_pair(expansion: str) -> str:
+    """Only the name after "and" when both sides are organisations of their own: in "the
+    Ministry of Defense and China North Industries Corporation (NORINCO)" the acronym is the
+    second's. "University of Trinidad and Tobago (UTT)" stays whole."""
+    parts = _CONJUNCTION.split(expansion)
+    if len(parts) < 2:
+        return expansion
+    org = phrases.words().org
+    left, right = " ".join(parts[:-1]).split(), parts[-1].split()
+    right_head = right[:next((k for k, t in enumerate(right) if t.lower() in ("of", "de", "del")), len(right))]
+    if len(left) >= 2 and any(t in org for t in left) and any(t in org for t in right_head):
+        return parts[-1]
+    return expansion
 
 
 def _initials_in(acronym: str, word: str) -> bool:

@@ -27,10 +27,11 @@ from veeduria.extract.gazetteer import Gazetteer
 from veeduria.extract.lexicon import UPPER, _load
 
 # A capitalised word; a dot only after a short abbreviation ("Co.", "Mr.", "S.A.", "L."), so
-# that a phrase never runs over the end of a sentence ("the Bolivian Navy. The boats").
-_WORD = rf"(?:[{UPPER}][\w'’&-]{{3,}}|[{UPPER}][\w'’&-]{{0,2}}\.?(?:[{UPPER}]\.)*)"
+# that a phrase never runs over the end of a sentence ("the Bolivian Navy. The boats"), or
+# after a longer title abbreviation ("Capt.", "Gral.", "Cnel.").
+_WORD = rf"(?:(?:Capt|Cmdr|Gral|Cnel|Prof|Sgto|Brig)\.|[{UPPER}][\w'’&-]{{3,}}|[{UPPER}][\w'’&-]{{0,2}}\.?(?:[{UPPER}]\.)*)"
 _JOIN = r"(?:of[ \t]+the|for[ \t]+the|of|for|on|de[ \t]+la|de[ \t]+los|de[ \t]+las|del|de|and|y|&)"
-PHRASE = re.compile(rf"(?<![\w'’.-]){_WORD}(?:[ \t](?:{_JOIN}[ \t])?{_WORD}){{0,11}}")  # bounded: hostile text
+PHRASE = re.compile(rf"(?<![\w.-])(?<!\w['’]){_WORD}(?:[ \t](?:{_JOIN}[ \t])?{_WORD}){{0,15}}")  # bounded: hostile text
 _JOINERS = {"of", "the", "for", "on", "de", "la", "los", "las", "del", "and", "y", "&"}
 _AND = {"and", "y", "&"}
 _GLUED = re.compile(r"(?<=[a-z]{3})\.(?=[A-Z])")  # "period.On November" in scraped text
@@ -48,6 +49,7 @@ class Words:
     not_name: frozenset[str]
     leading: frozenset[str]
     countries: frozenset[str]
+    media: frozenset[str]
     person_verbs: re.Pattern[str]
 
 
@@ -59,6 +61,7 @@ def words() -> Words:
         titles=frozenset(lex["person_titles"]),
         not_name=frozenset(lex["not_name_words"]) | frozenset(lex["countries"]) | _MONTHS,
         leading=frozenset(lex["leading_stop"]) | _MONTHS, countries=frozenset(lex["countries"]),
+        media=frozenset(lex["media_heads"]),
         person_verbs=re.compile(rf"[ \t]+(?:{'|'.join(lex['person_verbs'])})\b", re.IGNORECASE),
     )
 
@@ -143,11 +146,23 @@ def _split_and(toks: list[tuple[int, str]], w: Words, gazetteer: Gazetteer) -> l
             left, right = toks[:k], toks[k + 1:]
             left_name = _has_org(left, w, gazetteer) or _known(left, gazetteer) or left[-1][1] in w.countries
             if len(left) >= 2 and len(right) >= 2 and left_name \
-                    and (_has_org(right, w, gazetteer) or _known(right, gazetteer) or _has_title(right, w)):
+                    and (_has_org(first_segment(right), w, gazetteer) or _known(first_segment(right), gazetteer) or _has_title(right, w)):
                 return [left, *_split_and(right, w, gazetteer)]
             if _has_title(right, w) and not _has_org(left, w, gazetteer) and len(left) >= 2:
                 return [left, *_split_and(right, w, gazetteer)]
     return [toks]
+
+
+def first_segment(toks: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The words before the first "of"/"de": "Oceanian Affairs" in "Oceanian Affairs of the
+    Foreign Affairs Office". A name after "and" needs its own head there, or it is the second
+    half of a coordinated modifier ("Bureau of American and Oceanian Affairs of ...")."""
+    k = next((k for k, (_, t) in enumerate(toks) if t.lower() in _OF), len(toks))
+    return toks[:k]
+
+
+_OF = {"of", "de", "del"}
+_ARTICLES = {"El", "La", "Los", "Las"}
 
 
 def _has_title(toks: list[tuple[int, str]], w: Words) -> bool:
@@ -159,9 +174,14 @@ def _known(toks: list[tuple[int, str]], gazetteer: Gazetteer) -> bool:
 
 
 def _has_org(toks: list[tuple[int, str]], w: Words, gazetteer: Gazetteer) -> bool:
-    if any(t in w.org or t in w.project for _, t in toks):
+    if any(t in w.org or t in w.project or _bare(t) in w.org for _, t in toks):
         return True
     return bool(gazetteer.ids_for(_span_text(toks)))
+
+
+def _bare(word: str) -> str:
+    """Without a possessive: "Community's" -> "Community"."""
+    return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
 def _span_text(toks: list[tuple[int, str]]) -> str:
@@ -179,6 +199,8 @@ def _emit(text: str, toks: list[tuple[int, str]], schema: str, keep: Keep) -> No
 
 def _strip_leading(toks: list[tuple[int, str]], w: Words) -> list[tuple[int, str]]:
     while toks and (toks[0][1] in w.leading or toks[0][1].lower() in _JOINERS):
+        if toks[0][1] in _ARTICLES and len(toks) > 1 and toks[1][1] in w.media:
+            break  # a masthead keeps its article: "El Diario", "La Nación"
         toks = toks[1:]
     return toks
 
@@ -192,11 +214,17 @@ def _classify_run(text: str, toks: list[tuple[int, str]], w: Words, gazetteer: G
         for part in parts:
             _classify_run(text, part, w, gazetteer, keep)
         return
-    t_idx = next((k for k, (_, t) in enumerate(toks) if _is_title(t, w)), None)
+    t_idx = next((k for k, (_, t) in enumerate(toks) if _is_title(t, w) and not _adjective_title(toks, k, w)), None)
     if t_idx is not None:
         _titled(text, toks, t_idx, w, gazetteer, keep)
         return
     _organisation(text, toks, w, gazetteer, keep)
+
+
+def _adjective_title(toks: list[tuple[int, str]], k: int, w: Words) -> bool:
+    """"General" in "Contraloría General del Estado", "Dirección General de Migraciones": a
+    title word between an organisation word and "de"/"del" qualifies the organisation."""
+    return 0 < k < len(toks) - 1 and toks[k - 1][1] in w.org and toks[k + 1][1] in ("de", "del")
 
 
 def _titled(text: str, toks: list[tuple[int, str]], t_idx: int, w: Words, gazetteer: Gazetteer, keep: Keep) -> None:
@@ -218,7 +246,8 @@ def _titled(text: str, toks: list[tuple[int, str]], t_idx: int, w: Words, gazett
             seg = toks[k + 1:]
             head = next((h for h, (_, t) in enumerate(seg) if t in w.org), None)
             if head is not None and head <= 2 and len(seg) >= 2:
-                _organisation(text, seg, w, gazetteer, keep)
+                for part in _split_and(seg, w, gazetteer):  # "of the Rio Group and Andean Community"
+                    _organisation(text, part, w, gazetteer, keep)
                 break
 
 
@@ -229,7 +258,10 @@ def _organisation(text: str, toks: list[tuple[int, str]], w: Words, gazetteer: G
     if cut is not None:
         _emit(text, toks[:cut + 1], "Company", keep)
         return
-    head = next((k for k, t in enumerate(names) if t in w.org), None)
+    if len(names) >= 2 and names[0] in _ARTICLES and names[1] in w.media:
+        _emit(text, toks, "Organization", keep)  # "El Diario", "La República"
+        return
+    head = next((k for k, t in enumerate(names) if _bare(t) in w.org), None)
     if head is not None:
         # "Spare Parts for the Guyana Defence Force": the name starts after "for".
         lead = next((k for k in range(head) if names[k] == "for"), None)
@@ -237,11 +269,17 @@ def _organisation(text: str, toks: list[tuple[int, str]], w: Words, gazetteer: G
             seg = _strip_leading(toks[lead + 1:], w)
             _organisation(text, seg, w, gazetteer, keep)
             return
+    nested = _nested_at(names, head, w)
+    if nested is not None:  # "Bureau of X Affairs of the Foreign Affairs Office of the Ministry ..."
+        _organisation(text, toks[:nested], w, gazetteer, keep)
+        _split_chain(text, toks[nested + 2:], w, gazetteer, keep)
+        return
     if head is not None and len(names) >= 2:
         # "... of China for Free Military Assistance": a "for" clause without its own
-        # organisation word is not part of the name.
+        # organisation word is not part of the name, unless it follows the head word itself
+        # ("Commission for the Civic Control of Corruption", "Agency for International ...").
         for k in range(head + 1, len(names)):
-            if names[k] == "for" and not any(t in w.org or t in w.project for t in names[k + 1:]):
+            if names[k] == "for" and k > head + 1 and not any(t in w.org or t in w.project for t in names[k + 1:]):
                 toks = toks[:k]
                 break
         _emit(text, toks, "Organization", keep)
@@ -249,6 +287,36 @@ def _organisation(text: str, toks: list[tuple[int, str]], w: Words, gazetteer: G
         _emit(text, toks, "Project", keep)  # "Seeds for the Future Program", "Port of Callao"
     elif len(names) == 2 and names[1] in w.countries and _known_company(names[0], gazetteer):
         _emit(text, toks, "Company", keep)  # "Huawei Bolivia"
+
+
+def _split_chain(text: str, toks: list[tuple[int, str]], w: Words, gazetteer: Gazetteer, keep: Keep) -> None:
+    """The rest of a nested chain: each "of the" before a headed segment starts a new name."""
+    names = [t for _, t in toks]
+    for k in range(1, len(names) - 2):
+        right = names[k + 2:]
+        seg = right[:next((j for j, t in enumerate(right) if t.lower() in _OF), len(right))]
+        if names[k] == "of" and names[k + 1] == "the" and any(t in w.org for t in seg):
+            _organisation(text, toks[:k], w, gazetteer, keep)
+            _split_chain(text, toks[k + 2:], w, gazetteer, keep)
+            return
+    _organisation(text, toks, w, gazetteer, keep)
+
+
+def _nested_at(names: list[str], head: int | None, w: Words) -> int | None:
+    """Where "of the" first joins two organisations in a chain of three or more ("Bureau of X
+    Affairs of the Foreign Affairs Office of the Ministry of Defense"): a description of
+    nesting, not one name. A single link stays whole ("Joint Command of the Armed Forces")."""
+    if head is None:
+        return None
+    links = []
+    for k in range(head + 1, len(names) - 2):
+        if names[k] != "of" or names[k + 1] != "the":
+            continue
+        right = names[k + 2:]
+        seg = right[:next((j for j, t in enumerate(right) if t.lower() in _OF), len(right))]
+        if any(t in w.org for t in seg):
+            links.append(k)
+    return links[0] if len(links) >= 2 else None
 
 
 def _known_company(name: str, gazetteer: Gazetteer) -> bool:
@@ -320,7 +388,7 @@ _BRAND = re.compile(
     rf"(?:\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty)[ \t]+"
     rf"(?:[a-z][\w-]{{0,30}}[ \t]+){{0,2}}(?P<b1>[{UPPER}][\w-]{{1,30}}(?:[ \t][{UPPER}][a-z]{{1,30}})?)[ \t]+"
     rf"(?=[A-Z]{{1,5}}[ -]?\d|[A-Z]{{2,}}[ \t]+[A-Z]?\d)"
-    rf"|(?<![\w-])(?P<b2>[{UPPER}][\w-]{{1,30}})[ \t]+brand\b)")
+    rf"|(?<![\w-])(?P<b2>[{UPPER}][\w-]{{1,30}})[ \t]+[Bb]rand\b)")
 
 
 def brands(text: str, keep: Keep) -> None:
