@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
+from veeduria.sources.commands import check_published
 from veeduria.sources.document import DEFAULT_MAX_BYTES
-from veeduria.text import parse_partial_date
 
 
 def register(cli: click.Group) -> None:
@@ -46,17 +46,8 @@ def _ingest_on_dask(scheduler: str | None, workers: int, options: dict[str, Any]
 
     if options.get("source_id") or options.get("no_extract"):
         raise click.UsageError("--source and --no-extract cannot be combined with --dask/--workers")
-    published = options.get("published")
-    if published:
-        try:
-            parse_partial_date(published)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--published") from None
+    # --published and --max-bytes were checked and parsed by the ingest command's options.
     max_bytes = options.get("max_bytes") or DEFAULT_MAX_BYTES
-    if isinstance(max_bytes, str):
-        from veeduria.sources.commands import _size
-
-        max_bytes = _size(max_bytes)
     meta = {k: options.get(k) for k in ("title", "author", "publisher", "published", "url",
                                         "language", "kind")}
     ctx = click.get_current_context().obj
@@ -110,7 +101,8 @@ def run_batch(store: Any, files: list[Path], *, meta: dict[str, Any], actor: str
               help="Start a local Dask cluster of N worker processes (0: work in this process).")
 @click.option("--batch", "batch_docs", type=click.IntRange(min=1), default=None,
               help="Documents per task and write transaction (default 20).")
-@click.option("--published", help="Publication date of every document: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--published", callback=check_published,
+              help="Publication date of every document: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--publisher")
 @click.option("--language", help="ISO 639-1 code of every document; detected when not given.")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True,
@@ -125,11 +117,6 @@ def ingest_batch(ctx: Any, paths: tuple[Path, ...], scheduler: str | None, worke
     without duplicates."""
     from veeduria.sources.pipeline import iter_files
 
-    if published:
-        try:
-            parse_partial_date(published)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--published") from None
     files = list(iter_files(paths))
     meta = {"published": published, "publisher": publisher, "language": language}
     failed = run_batch(ctx.store, files, meta=meta, actor=actor, max_bytes=max_bytes,

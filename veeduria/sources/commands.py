@@ -17,6 +17,21 @@ def register(cli: click.Group) -> None:
     cli.add_command(review)
 
 
+def check_published(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Option callback: a publication date must be YYYY, YYYY-MM or YYYY-MM-DD."""
+    if value:
+        try:
+            parse_partial_date(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def parse_size(_ctx: click.Context, _param: click.Parameter, value: str | int) -> int:
+    """Option callback for --max-bytes."""
+    return value if isinstance(value, int) else _size(value)
+
+
 def _size(value: str) -> int:
     """'50M', '200k', '1G' or a number of bytes."""
     raw = value.strip().upper().removesuffix("B")
@@ -32,14 +47,15 @@ def _size(value: str) -> int:
 @click.option("--title")
 @click.option("--author")
 @click.option("--publisher")
-@click.option("--published", help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--published", callback=check_published,
+              help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--url")
 @click.option("--language", help="ISO 639-1 code (en, es, ...); detected when not given.")
 @click.option("--kind", type=click.Choice(["report", "news", "document", "web", "public_record"]),
               help="What kind of source this is.")
 @click.option("--source", "source_id", metavar="ID",
               help="Attach the file's text to this existing source (one file only).")
-@click.option("--max-bytes", default=str(DEFAULT_MAX_BYTES), show_default=True,
+@click.option("--max-bytes", default=str(DEFAULT_MAX_BYTES), show_default=True, callback=parse_size,
               help="Skip files larger than this (accepts 50M, 200k).")
 @click.option("--no-extract", is_flag=True, help="Store the documents without extracting claims.")
 @click.option("--actor", default="cli", show_default=True, help="Who is ingesting (audit trail).")
@@ -50,17 +66,12 @@ def ingest(ctx, paths: tuple[Path, ...], title, author, publisher, published, ur
     candidate claims. Claims that already cite a document get their quote offsets."""
     from veeduria.sources.pipeline import Ingestor, iter_files
 
-    if published:
-        try:
-            parse_partial_date(published)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--published") from None
     files = list(iter_files(paths))
     if source_id and len(files) != 1:
         raise click.BadParameter("--source attaches exactly one file", param_hint="--source")
     meta = {"title": title, "author": author, "publisher": publisher, "published": published,
             "url": url, "language": language, "kind": kind, "source": source_id}
-    ingestor = Ingestor(ctx.store, actor=actor, max_bytes=_size(max_bytes), extract=not no_extract)
+    ingestor = Ingestor(ctx.store, actor=actor, max_bytes=max_bytes, extract=not no_extract)
     totals = {"documents": 0, "words": 0, "claims": 0, "duplicates": 0, "entities": 0, "errors": 0}
     quiet = len(files) > 1
     show_bar = quiet and sys.stderr.isatty()

@@ -1,5 +1,5 @@
-"""Stages built elsewhere (screening, review, ingest pipeline) are optional here: each is
-looked up when needed, so the app works before they exist and uses them once they do.
+"""The dashboard's calls into other stages (screening, review, ingest pipeline). Screening
+reads are guarded so a failure there shows as 'not available' instead of breaking a page.
 Everything returns plain JSON-ready data."""
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from veeduria.store.audit import record as audit
 from veeduria.store.models import Claim, ClaimEntity, Entity
 from veeduria.vocab import label
 
@@ -172,21 +171,7 @@ def network_graph(session: Session, max_nodes: int = 250) -> dict[str, Any] | No
 
 
 # --- review ----------------------------------------------------------------------------
-
-def review_available() -> bool:
-    return optional("veeduria.review", "accept_claim") is not None
-
-
-def _set_status(session: Session, claim_id: str, status: str, actor: str, note: str | None) -> Claim:
-    claim = session.get(Claim, claim_id)
-    if claim is None:
-        raise LookupError(f"no claim {claim_id!r}")
-    if claim.status != status:
-        audit(session, actor, "accept" if status == "accepted" else "reject", "claim", claim_id,
-              {"status": [claim.status, status]}, note)
-        claim.status = status
-    return claim
-
+# Review goes through veeduria.review, which validates, audits and reindexes.
 
 def _must_exist(session: Session, claim_id: str) -> Claim:
     claim = session.get(Claim, claim_id)
@@ -196,21 +181,17 @@ def _must_exist(session: Session, claim_id: str) -> Claim:
 
 
 def accept(session: Session, claim_id: str, actor: str, note: str | None = None) -> None:
+    from veeduria.review import accept_claim
+
     _must_exist(session, claim_id)
-    fn = optional("veeduria.review", "accept_claim")
-    if fn is None:
-        _set_status(session, claim_id, "accepted", actor, note)
-    else:
-        fn(session, claim_id, actor=actor, note=note)
+    accept_claim(session, claim_id, actor=actor, note=note)
 
 
 def reject(session: Session, claim_id: str, actor: str, note: str | None = None) -> None:
+    from veeduria.review import reject_claim
+
     _must_exist(session, claim_id)
-    fn = optional("veeduria.review", "reject_claim")
-    if fn is None:
-        _set_status(session, claim_id, "rejected", actor, note)
-    else:
-        fn(session, claim_id, actor=actor, note=note)
+    reject_claim(session, claim_id, actor=actor, note=note)
 
 
 EDITABLE = ("quote", "date", "place", "domain", "sector", "qualifier", "note", "modality", "predicate")
@@ -218,49 +199,13 @@ EDITABLE = ("quote", "date", "place", "domain", "sector", "qualifier", "note", "
 
 def edit(session: Session, claim_id: str, changes: dict[str, Any], actor: str) -> None:
     """Apply the fields that differ from the claim's (empty text means 'none')."""
+    from veeduria.review import edit_claim
+
     current = _must_exist(session, claim_id)
     changes = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in changes.items()}
     changes = {k: v for k, v in changes.items() if k not in EDITABLE or getattr(current, k) != v}
-    if not changes:
-        return
-    fn = optional("veeduria.review", "edit_claim")
-    if fn is not None:
-        fn(session, claim_id, actor, **changes)
-        return
-    # Minimal stand-in: validated field updates with an audit event.
-    from veeduria.text import parse_partial_date
-    from veeduria.vocab import MODALITIES, domains, predicates, sectors
-
-    claim = session.get(Claim, claim_id)
-    if claim is None:
-        raise LookupError(f"no claim {claim_id!r}")
-    bad = sorted(set(changes) - set(EDITABLE))
-    if bad:
-        raise ValueError(f"not editable: {', '.join(bad)}")
-    values = {k: (v.strip() if isinstance(v, str) else v) or None for k, v in changes.items()}
-    if "quote" in values and (not values["quote"] or len(values["quote"]) > 160):
-        raise ValueError("quote must have 1-160 characters")
-    if values.get("domain") is not None and values["domain"] not in domains():
-        raise ValueError(f"unknown domain {values['domain']!r}")
-    if values.get("sector") is not None and values["sector"] not in sectors():
-        raise ValueError(f"unknown sector {values['sector']!r}")
-    if values.get("predicate") is not None and values["predicate"] not in predicates():
-        raise ValueError(f"unknown predicate {values['predicate']!r}")
-    if values.get("modality") is not None and values["modality"] not in MODALITIES:
-        raise ValueError(f"unknown modality {values['modality']!r}")
-    for req in ("domain", "predicate", "modality", "quote"):
-        if req in values and values[req] is None:
-            raise ValueError(f"{req} cannot be empty")
-    if "date" in values:
-        if values["date"]:
-            values["date"], values["date_precision"], values["date_sort"] = parse_partial_date(values["date"])
-        else:
-            values["date_precision"] = values["date_sort"] = None
-    diff = {k: [getattr(claim, k), v] for k, v in values.items() if getattr(claim, k) != v}
-    for key, (_, new) in diff.items():
-        setattr(claim, key, new)
-    if diff:
-        audit(session, actor, "update", "claim", claim_id, diff)
+    if changes:
+        edit_claim(session, claim_id, actor, **changes)
 
 
 def candidates(session: Session, *, limit: int = 50, offset: int = 0,
@@ -280,26 +225,14 @@ def claim_entity_ids(session: Session, claim_id: str) -> list[str]:
 # --- ingest ----------------------------------------------------------------------------
 
 def upload_types(default: tuple[str, ...]) -> tuple[str, ...]:
-    """File types the ingest pipeline reads (the plain-text reader's when it is absent)."""
-    if optional("veeduria.sources.pipeline", "ingest_file") is None:
-        return (".txt", ".md", ".markdown")
-    supported = optional("veeduria.sources.readers", "SUFFIXES")
-    return tuple(sorted(supported)) if supported else default
+    """File types the ingest pipeline reads."""
+    from veeduria.sources.readers import SUFFIXES
+
+    return tuple(sorted(SUFFIXES)) or default
 
 
 def ingest(store: Any, path: Path, meta: dict[str, Any], actor: str, max_bytes: int) -> dict[str, Any]:
-    """Read and store a document (with candidate extraction where the pipeline exists)."""
-    fn = optional("veeduria.sources.pipeline", "ingest_file")
-    if fn is not None:
-        return plain(fn(store, path, meta=meta, actor=actor, max_bytes=max_bytes))
-    from veeduria.sources.document import read_text_file
-    from veeduria.sources.store_docs import store_document
+    """Read and store a document with its candidate claims."""
+    from veeduria.sources.pipeline import ingest_file
 
-    doc = read_text_file(path, max_bytes=max_bytes)
-    for key in ("title", "author", "publisher", "published", "url", "language"):
-        if meta.get(key):
-            setattr(doc, key, meta[key])
-    with store.session() as session:
-        res = store_document(session, doc, actor)
-    return {"source_id": res.source_id, "outcome": res.outcome, "candidates": 0,
-            "note": "candidate extraction is not installed; the document was stored only"}
+    return plain(ingest_file(store, path, meta=meta, actor=actor, max_bytes=max_bytes))

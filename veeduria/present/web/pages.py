@@ -359,7 +359,6 @@ def review_page(request: Request, session: DB, source: str | None = None,
     total, rows = list_claims(session, f, 50, offset, None)
     return render(request, "review.html", {
         "claims": rows, "total": total, "offset": offset, "source": source,
-        "review_module": integrations.review_available(),
         "vocab": {"domains": domains(), "sectors": sectors(), "predicates": predicates(),
                   "modalities": MODALITIES},
     })
