@@ -98,6 +98,15 @@ def _translations(raw: dict[str, Any], field_name: str) -> dict[str, str] | None
     return found or None
 
 
+def _entity_meta(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """Translated descriptions plus the display names sentences use (`name_en`, `name_es`,
+    with their article) and `plural` (the name takes a plural verb)."""
+    meta: dict[str, Any] = {**(_translations(raw, "description") or {}), **(_translations(raw, "name") or {})}
+    if raw.get("plural"):
+        meta["plural"] = True
+    return meta or None
+
+
 def read_case(case: str | Path) -> CaseData:
     """Parse and check a case folder without touching any store."""
     folder = case_dir(str(case))
@@ -156,7 +165,7 @@ def read_case(case: str | Path) -> CaseData:
             sector=raw.get("sector"), description=raw.get("description"),
             identifiers={str(k): str(v) for k, v in (raw.get("identifiers") or {}).items()},
             foreign=bool(raw.get("foreign", False)),
-            meta=_translations(raw, "description"),
+            meta=_entity_meta(raw),
         )
         problems.extend(Problem("entities.yaml", rid, m) for m in rec.problems())
         known.add(rid)

@@ -4,33 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from veeduria import lang as lang_
 from veeduria.query import OwnershipLink, Profile
 from veeduria.store.models import Claim
 from veeduria.vocab import label
 
 
-def money(value: float | None, currency: str | None) -> str:
-    if value is None:
-        return ""
-    for div, word in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
-        if abs(value) >= div:
-            return f"{currency} {value / div:,.3g} {word}"
-    return f"{currency} {value:,.0f}"
-
-
-def claim_figures(c: Claim) -> str:
-    parts = []
-    if c.amount_value is not None:
-        parts.append(money(c.amount_value, c.amount_currency))
-    if c.share is not None:
-        parts.append(f"{c.share * 100:g}%")
-    if c.quantity_value is not None:
-        parts.append(f"{c.quantity_value:g} {c.quantity_unit or ''}".strip())
-    return ", ".join(parts)
+def claim_figures(c: Claim, lang: str = "en") -> str:
+    """A claim's amount, share and quantity in `lang` (veeduria.lang)."""
+    parts = [lang_.amount_text(c.amount_value, c.amount_currency, c.amount_usd, lang),
+             lang_.percent(c.share, lang),
+             lang_.quantity_text(c.quantity_value, c.quantity_unit, lang)]
+    return ", ".join(p for p in parts if p)
 
 
 def link_text(link: OwnershipLink) -> str:
-    share = f" ({link.share * 100:g}%)" if link.share is not None else ""
+    share = f" ({lang_.percent(link.share)})" if link.share is not None else ""
     since = f" since {link.claim.date}" if link.claim.date else ""
     return f"{link.owner.name}{share}{since} [{link.claim.source.title or link.claim.source_id}]"
 
@@ -64,12 +53,7 @@ def profile_text(prof: Profile) -> str:
     for domain, claims in sorted(prof.claims_by_domain.items()):
         lines.append(f"\n[{label('domain', domain)}]")
         for c in claims:
-            others = ", ".join(f"{r.entity.name} ({r.role})" for r in c.roles if r.entity_id != e.id)
-            figs = claim_figures(c)
-            head = f"  - {c.date or '----'} {label('predicate', c.predicate)}"
-            head += f": {others}" if others else ""
-            head += f" [{figs}]" if figs else ""
-            lines.append(head)
+            lines.append(f"  - {c.date or '----'} {lang_.claim_sentence(c, 'en').text}")
             lines.append(f'      "{c.quote}" — {c.source.title or c.source_id}'
                          f"{', ' + c.source.published if c.source.published else ''}")
     return "\n".join(lines)

@@ -137,10 +137,10 @@ def indicators(ctx, by: str, fmt_: str, output: str | None, country: str | None,
             writer.writerows(rows)
         else:
             cols = [by, "claims", "foreign_firms", "committed_usd", "invested_usd", "arbitration_cases"]
-            from veeduria.screen import fmt
+            from veeduria import lang as lang_
 
-            shown = [{**r, "committed_usd": fmt.money(r["committed_usd"], "USD", lang) or "0",
-                      "invested_usd": fmt.money(r["invested_usd"], "USD", lang) or "0"} for r in rows]
+            shown = [{**r, "committed_usd": lang_.money(r["committed_usd"], "USD", lang) or "0",
+                      "invested_usd": lang_.money(r["invested_usd"], "USD", lang) or "0"} for r in rows]
             out.write(table(shown, cols) + "\n")
             shares = [(r[by], r["shares"]) for r in rows if r["shares"] and r["key"] != "total"]
             if shares:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from veeduria.screen import fmt
+from veeduria import lang as lang_
 from veeduria.screen.facts import ClaimView, Facts, load_facts
 from veeduria.screen.rules import (
     COMPARE_OPS,
@@ -322,20 +322,20 @@ def evaluate(node: dict[str, Any], default: TargetSpec, facts: Facts, path: str 
 # ---------------------------------------------------------------- explanations
 
 def _claim_fields(claims: list[ClaimView], facts: Facts, lang: str) -> dict[str, str]:
-    j = lambda items: fmt.join(items, lang)  # noqa: E731
+    j = lambda items: lang_.join(items, lang)  # noqa: E731
     out = {role: j(facts.name(e, lang) for c in claims for e in c.entities(role))
            for role in ROLE_FIELDS}
     out["entities"] = j(facts.name(e, lang) for c in claims for e, _ in c.roles)
-    out["amount"] = j(fmt.money(c.amount_value, c.amount_currency, lang) for c in claims)
-    out["share"] = j(fmt.share(c.share, lang) for c in claims)
-    out["quantity"] = j(f"{fmt.number(c.quantity_value, lang)} {c.quantity_unit or ''}".strip()
+    out["amount"] = j(lang_.money(c.amount_value, c.amount_currency, lang) for c in claims)
+    out["share"] = j(lang_.percent(c.share, lang) for c in claims)
+    out["quantity"] = j(lang_.quantity_text(c.quantity_value, c.quantity_unit, lang)
                         for c in claims if c.quantity_value is not None)
-    out["date"] = j(c.date or "" for c in claims)
+    out["date"] = j(lang_.date(c.date, lang) for c in claims)
     out["year"] = j(c.year or "" for c in claims)
     out["qualifier"] = j(c.qualifier_in(lang) or "" for c in claims)
     out["place"] = j(c.place or "" for c in claims)
-    out["sector"] = j(fmt.sector(c.sector, lang) for c in claims)
-    out["domain"] = j(fmt.domain(c.domain, lang) for c in claims)
+    out["sector"] = j((label("sector", c.sector, lang).lower() if c.sector else "") for c in claims)
+    out["domain"] = j((label("domain", c.domain, lang).lower() if c.domain else "") for c in claims)
     out["predicate"] = j(label("predicate", c.predicate, lang) for c in claims)
     out["modality"] = j(c.modality for c in claims)
     out["count"] = str(len(claims))
@@ -355,12 +355,12 @@ def _context(target: str, clauses: dict[str, list[Any]], facts: Facts, lang: str
         (_, lclaims), (_, rclaims) = list(named.items())[:2]
         a, b = getattr(lclaims[0], compare[0]), getattr(rclaims[0], compare[0])
         if compare[0] == "amount_usd":
-            ctx["gap"] = fmt.money(abs(b - a), "USD", lang)
+            ctx["gap"] = lang_.money(abs(b - a), "USD", lang)
         elif compare[0] == "share":
-            ctx["gap"] = fmt.share(abs(b - a), lang)
+            ctx["gap"] = lang_.percent(abs(b - a), lang)
         else:
-            ctx["gap"] = fmt.number(abs(b - a), lang)
-        ctx["ratio"] = fmt.share(a / b, lang) if b else ""
+            ctx["gap"] = lang_.count(abs(b - a), lang)
+        ctx["ratio"] = lang_.percent(a / b, lang) if b else ""
     return ctx
 
 

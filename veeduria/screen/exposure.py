@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from veeduria.screen import fmt
 from veeduria.screen.engine import Finding, load_rules, needed_predicates, screen_facts
 from veeduria.screen.facts import Facts, load_facts
 from veeduria.screen.rules import Rule
@@ -51,7 +50,7 @@ def exposure_rows(facts: Facts, findings: list[Finding]) -> list[ExposureRow]:
         activity = f.clause_claims.get(ACTIVITY_CLAUSE, [])
         obligation_ids = [c for name, ids in f.clause_claims.items() if name != ACTIVITY_CLAUSE
                           for c in ids]
-        obligations = [{"claim_id": c, "text": {lang: fmt.sentence(facts.by_id[c], facts.name, lang)
+        obligations = [{"claim_id": c, "text": {lang: facts.sentence(facts.by_id[c], lang)
                                                 for lang in ("en", "es")}}
                        for c in obligation_ids if c in facts.by_id]
         for cid in activity:

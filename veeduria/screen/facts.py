@@ -8,11 +8,13 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from veeduria.store.models import Claim, ClaimEntity, Entity, EntityName
+from veeduria.lang import Mention, entity_label, entity_mention, sentence
+from veeduria.store.models import Claim, ClaimEntity, Entity
 from veeduria.text import fold
 
 CHUNK = 500
@@ -27,7 +29,8 @@ class EntityView:
     sector: str | None = None
     foreign: bool = False
     state_linkage: str | None = None
-    names: dict[str, str] = field(default_factory=dict)  # lang -> name in that language
+    # Curated display names (name_en, name_es with their article; plural), from Entity.meta.
+    meta: dict[str, Any] | None = None
 
 
 @dataclass(eq=False)  # identity equality: one view per claim, usable in sets
@@ -101,9 +104,16 @@ class Facts:
         return self.entities.get(eid) or EntityView(eid, eid)
 
     def name(self, eid: str, lang: str = "en") -> str:
-        """The entity's name, in `lang` when it has a name or alias in that language."""
-        ent = self.entity(eid)
-        return ent.names.get(lang, ent.name) if lang != "en" else ent.name
+        """The entity's display name in `lang`, without article (for lists and titles)."""
+        return entity_label(self.entity(eid), lang)
+
+    def mention(self, eid: str, lang: str = "en") -> Mention:
+        """The entity as a sentence names it in `lang` (with its article)."""
+        return entity_mention(self.entity(eid), lang)
+
+    def sentence(self, claim: ClaimView, lang: str = "en") -> str:
+        """The claim written out in `lang` (veeduria.lang)."""
+        return sentence(claim, [(role, self.mention(eid, lang)) for eid, role in claim.roles], lang).text
 
     def owners(self, eid: str) -> list[str]:
         """Direct owners (subjects of `owns` claims whose object is the entity), largest first."""
@@ -157,7 +167,7 @@ def claim_view(c: Claim) -> ClaimView:
 
 def entity_view(e: Entity) -> EntityView:
     return EntityView(id=e.id, name=e.name, schema=e.schema, country=e.country, sector=e.sector,
-                      foreign=bool(e.foreign), state_linkage=e.state_linkage)
+                      foreign=bool(e.foreign), state_linkage=e.state_linkage, meta=e.meta)
 
 
 def load_facts(session: Session, *, predicates: Iterable[str] | None = None,
@@ -198,24 +208,11 @@ def load_facts(session: Session, *, predicates: Iterable[str] | None = None,
         if target is not None:
             entities[target.id] = entity_view(target)
             merged[old] = target.id
-    _add_language_names(session, entities)
     views = []
     for cid, c in claims.items():
         v = claim_view_from_rows(c, [(merged.get(e, e), r) for e, r in roles.get(cid, [])])
         views.append(v)
     return Facts(views, entities)
-
-
-def _add_language_names(session: Session, entities: dict[str, EntityView]) -> None:
-    ids = sorted(entities)
-    for i in range(0, len(ids), CHUNK):
-        rows = session.execute(
-            select(EntityName.entity_id, EntityName.lang, EntityName.name)
-            .where(EntityName.entity_id.in_(ids[i:i + CHUNK]), EntityName.lang.is_not(None),
-                   EntityName.lang != "en", EntityName.kind.in_(("name", "alias")))
-            .order_by(EntityName.id))
-        for eid, lang, name in rows:
-            entities[eid].names.setdefault(lang, name)
 
 
 def claim_view_from_rows(c: Claim, roles: list[tuple[str, str]]) -> ClaimView:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from veeduria.screen import fmt
+from veeduria import lang as lang_
 from veeduria.screen.facts import ClaimView, Facts, load_facts
 from veeduria.screen.taxonomy import taxonomy
 from veeduria.vocab import label
@@ -78,7 +78,7 @@ class Indicators:
                 "foreign_firms": len(b.firms),
                 "committed_usd": b.committed_usd.value, "invested_usd": b.invested_usd.value,
                 "arbitration_cases": int(b.arbitration_cases.value),
-                "shares": "; ".join(f"{fmt.share(s['share'], lang)} {s['qualifier'] or ''} "
+                "shares": "; ".join(f"{lang_.percent(s['share'], lang)} {s['qualifier'] or ''} "
                                     f"[{s['claim_id']}]".replace("  ", " ") for s in b.shares),
                 "committed_claims": " ".join(b.committed_usd.claim_ids),
                 "invested_claims": " ".join(b.invested_usd.claim_ids),

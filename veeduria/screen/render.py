@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from veeduria.screen import fmt
+from veeduria import lang as lang_
+from veeduria.vocab import label
 
 HEAD = {
     "en": {"findings": "findings", "related": "findings on related parties and claims",
@@ -42,7 +43,7 @@ def scorecard_text(card: dict[str, Any]) -> str:
     h = HEAD.get(lang, HEAD["en"])
     e = card["entity"]
     facts = [x for x in (e.get("schema"), e.get("country") and e["country"].upper(),
-                         e.get("sector") and fmt.sector(e["sector"], lang),
+                         e.get("sector") and label("sector", e["sector"], lang).lower(),
                          e.get("foreign") and ("foreign-linked" if lang == "en" else "vínculo extranjero"),
                          e.get("state_linkage")) if x]
     lines = [f"{e['name']}  ({', '.join(facts)})", ""]
@@ -61,7 +62,7 @@ def scorecard_text(card: dict[str, Any]) -> str:
         if card["chain"]:
             lines.append(f"  {e['name']}")
             for link in card["chain"]:
-                share = f" ({fmt.share(link['share'], lang)})" if link["share"] is not None else ""
+                share = f" ({lang_.percent(link['share'], lang)})" if link["share"] is not None else ""
                 lines.append(f"   <- {link['owner']['name']}{share}  [{link['claim_id']}]")
         else:
             lines.append(f"  {h['none']}")

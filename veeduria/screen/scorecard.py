@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from veeduria import lang as lang_
 from veeduria.query import find_entity, ownership_chain
-from veeduria.screen import fmt
 from veeduria.screen.engine import Finding, load_rules, screen_facts
 from veeduria.screen.facts import Facts, load_facts
 from veeduria.screen.rules import Rule
@@ -39,10 +39,10 @@ def money_flows(facts: Facts, entity_id: str, lang: str = "en") -> dict[str, Any
             continue
         direction = "out" if entity_id in claim.entities("subject") else "in"
         row = {"claim_id": claim.id, "predicate": claim.predicate, "modality": claim.modality,
-               "amount": fmt.money(claim.amount_value, claim.amount_currency, lang),
+               "amount": lang_.money(claim.amount_value, claim.amount_currency, lang),
                "usd": claim.amount_usd, "date": claim.date,
                "counterparts": [facts.name(e) for e, _ in claim.roles if e != entity_id],
-               "text": fmt.sentence(claim, facts.name, lang)}
+               "text": facts.sentence(claim, lang)}
         flows[direction].append(row)
         if claim.amount_usd is not None:
             totals[direction][claim.modality] = totals[direction].get(claim.modality, 0.0) + claim.amount_usd
@@ -56,7 +56,7 @@ def timeline(facts: Facts, entity_id: str, lang: str = "en") -> list[dict[str, A
                     key=lambda c: (c.date_sort is None, c.date_sort or "", c.id))
     return [{"date": c.date, "claim_id": c.id, "domain": c.domain,
              "predicate": label("predicate", c.predicate, lang), "modality": c.modality,
-             "text": fmt.sentence(c, facts.name, lang), "quote": c.quote} for c in claims]
+             "text": facts.sentence(c, lang), "quote": c.quote} for c in claims]
 
 
 def _chain(session: Session, entity_id: str) -> list[dict[str, Any]]:

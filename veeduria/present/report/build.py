@@ -12,19 +12,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from veeduria.lang import (
+    check_lang,
+    claim_sentence,
+    country_name,
+    entity_label,
+    entity_mention,
+    fill,
+    finish,
+)
+from veeduria.lang import compact_money as format_compact_money
+from veeduria.lang import date as format_date
+from veeduria.lang import money as format_money
+from veeduria.lang import number as format_number
+from veeduria.lang import percent as format_percent
 from veeduria.present.report import charts
 from veeduria.present.report.areas import AreaMap, area_map
 from veeduria.present.report.citations import Citations, Note
-from veeduria.present.report.i18n import (
-    check_lang,
-    country_name,
-    format_compact_money,
-    format_date,
-    format_money,
-    format_number,
-    format_percent,
-)
-from veeduria.present.report.sentences import claim_sentence, entity_label, fill
 from veeduria.present.report.strings import strings, t
 from veeduria.query import ownership_chain
 from veeduria.store.models import Claim, ClaimEntity, Entity
@@ -255,12 +259,12 @@ class Builder:
             ent = foreign[eid]
             links = []
             for link in chain:
-                fields = {"owned": entity_label(link.owned, self.lang),
-                          "owner": entity_label(link.owner, self.lang),
+                fields = {"owned": entity_mention(link.owned, self.lang).text,
+                          "owner": entity_mention(link.owner, self.lang).text,
                           "share": format_percent(link.share, self.lang) if link.share is not None else "",
                           "date": format_date(link.claim.date, self.lang)}
                 text = fill(t("chain_link", self.lang), fields) or ""
-                links.append(Fact(text[0].upper() + text[1:] + ".", link.claim.id,
+                links.append(Fact(finish(text, self.lang), link.claim.id,
                                   self.cites.cite(link.claim)))
             path = [entity_label(ent, self.lang)] + [entity_label(x.owner, self.lang) for x in chain]
             views.append(ChainView(eid, entity_label(ent, self.lang), path, links))

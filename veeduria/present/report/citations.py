@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from veeduria.present.report.i18n import format_date
+from veeduria.lang import date as format_date
 from veeduria.store.models import Claim
 
 

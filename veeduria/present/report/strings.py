@@ -24,16 +24,3 @@ def t(key: str, lang: str, **values: Any) -> str:
         raise KeyError(f"no report string {key!r}")
     text = entry.get(lang) or entry.get("en") or ""
     return text.format(**values) if values else text
-
-
-def unit_label(unit: str | None, lang: str, value: float | None = None) -> str:
-    """A quantity's unit in `lang` (singular for 1), e.g. cases -> casos; unknown units as given."""
-    if not unit:
-        return ""
-    entry = strings()["units"].get(unit.strip().lower())
-    if entry is None:
-        return unit
-    word = entry.get(lang) or entry.get("en") or unit
-    if value == 1 and isinstance(word, list):
-        return word[0]
-    return word[-1] if isinstance(word, list) else word

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from veeduria.present.report import i18n as fmt
+from veeduria import lang as fmt
 from veeduria.present.text import claim_figures
 from veeduria.vocab import domains, label
 
@@ -24,7 +24,7 @@ def money(value: float | None, currency: str | None = "USD", lang: str = "en",
     """US$5.8 billion / US$ 5800 millones; `empty` for none or zero (a zero sum is no figure)."""
     if value is None or not isinstance(value, int | float) or not math.isfinite(value) or value == 0:
         return empty
-    return fmt.format_money(value, currency or "USD", _lang(lang))
+    return fmt.money(value, currency or "USD", _lang(lang))
 
 
 def count(value: Any, lang: str = "en") -> str:
@@ -32,25 +32,21 @@ def count(value: Any, lang: str = "en") -> str:
         return EMPTY
     if not isinstance(value, int | float):
         return str(value)
-    return fmt.format_number(value, _lang(lang), 0 if float(value).is_integer() else 2)
+    return fmt.number(value, _lang(lang), 0 if float(value).is_integer() else 2)
 
 
 def percent(share: float | None, lang: str = "en") -> str:
-    return "" if share is None else fmt.format_percent(share, _lang(lang))
+    return "" if share is None else fmt.percent(share, _lang(lang))
 
 
 def figures(c: Any, lang: str = "en") -> str:
     """A claim's amount, share and quantity in the page language."""
-    if not hasattr(c, "amount_value"):
-        return claim_figures(c)
-    parts = []
-    if c.amount_value is not None:
-        parts.append(money(c.amount_value, c.amount_currency, lang, empty="0"))
-    if c.share is not None:
-        parts.append(percent(c.share, lang))
-    if c.quantity_value is not None:
-        parts.append(f"{count(c.quantity_value, lang)} {c.quantity_unit or ''}".strip())
-    return ", ".join(parts)
+    return claim_figures(c, _lang(lang))
+
+
+def sentence(c: Any, lang: str = "en") -> str:
+    """A store claim written out in the page language."""
+    return fmt.claim_sentence(c, _lang(lang)).text
 
 
 def bars(items: list[tuple[str, int]] | dict[str, int], width: int = 560, bar: int = 22,
@@ -85,6 +81,7 @@ def share_of(value: float, top: float) -> float:
 
 
 def install(env: Environment) -> None:
-    env.globals.update(label=label, money=money, figures=figures, bars=bars, columns=columns,
+    env.globals.update(label=label, money=money, figures=figures, sentence=sentence,
+                       entity_label=fmt.entity_label, bars=bars, columns=columns,
                        all_domains=domains, count=count, percent=percent, share_of=share_of)
-    env.filters["pct"] = lambda v: "" if v is None else f"{v * 100:g}%"
+    env.filters["pct"] = lambda v, lang="en": percent(v, lang)
