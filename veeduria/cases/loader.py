@@ -22,6 +22,9 @@ from veeduria.store.writer import upsert_claim, upsert_entity, upsert_source
 from veeduria.text import find_quote, parse_partial_date
 
 SOURCE_FIELDS = ("kind", "title", "author", "publisher", "published", "url", "filename", "language")
+# Locator details kept in Source.meta: why there is no address, the publisher's own site,
+# the date of the snapshot used, and which release of a dataset.
+SOURCE_META = ("no_url_reason", "publisher_url", "retrieved", "edition")
 
 
 @dataclass
@@ -135,6 +138,11 @@ def read_case(case: str | Path) -> CaseData:
             continue
         if raw["id"] in source_ids:
             problems.append(Problem("sources.yaml", rid, "duplicate source id"))
+        if not raw.get("url") and not raw.get("no_url_reason"):
+            problems.append(Problem("sources.yaml", rid, "give the source's url or say why there is none (no_url_reason)"))
+        for key in ("url", "publisher_url"):
+            if raw.get(key) and not str(raw[key]).startswith(("https://", "http://")):
+                problems.append(Problem("sources.yaml", rid, f"{key} must be an http(s) address"))
         if raw.get("published"):
             try:
                 parse_partial_date(str(raw["published"]))
@@ -252,6 +260,7 @@ def load_case(store: Store, case: str | Path, *, actor: str = "loader", force: b
             values["published"] = str(values["published"]) if values["published"] else None
             values.update(id=raw["id"], case_id=data.id, content_hash=raw.get("sha256"))
             values["kind"] = values["kind"] or "document"
+            values["meta"] = {k: str(raw[k]) for k in SOURCE_META if raw.get(k)} or None
             # A re-load keeps text attached by ingest; case files never carry text.
             src, _ = upsert_source(session, values, actor)
             if src.text is None and values["content_hash"]:
