@@ -101,6 +101,14 @@ class Chart:
     svg: str
     table: Table | None = None
     note: str | None = None
+    sources: list[Note] = field(default_factory=list)  # the sources its figures come from
+
+
+@dataclass
+class Conflict:
+    """Two sources giving different figures or dates for the same fact."""
+    text: str          # what differs, written out
+    facts: list[Fact]  # each source's version, cited
 
 
 @dataclass
@@ -125,6 +133,11 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)
     findings_error: str | None = None
     indicators_error: str | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
+    watch: list[Fact] = field(default_factory=list)
+    findings_total: int = 0                     # findings before the briefing's cut
+    full: bool = False                          # annex lists every claim by area
+    date_scope: str = ""
 
     def heading(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)
@@ -133,7 +146,8 @@ class Report:
 # ---------------------------------------------------------------------------- loading
 
 def load_claims(session: Session, *, country: str | None = None,
-                domains: tuple[str, ...] | None = None) -> list[Claim]:
+                domains: tuple[str, ...] | None = None, date_from: str | None = None,
+                date_to: str | None = None) -> list[Claim]:
     """Accepted, non-duplicate claims in scope, with their entities and sources."""
     q = (select(Claim).where(Claim.status == "accepted", Claim.duplicate_of.is_(None))
          .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity).selectinload(Entity.names),
@@ -143,6 +157,12 @@ def load_claims(session: Session, *, country: str | None = None,
         q = q.where(Claim.country == country.lower())
     if domains:
         q = q.where(Claim.domain.in_(domains))
+    # A date range keeps dated claims inside it (a claim dated 2024 is in a range that
+    # ends 2024-12-31); undated claims are left out when a range is asked for.
+    if date_from:
+        q = q.where(Claim.date_sort >= date_from)
+    if date_to:
+        q = q.where(Claim.date_sort <= date_to, Claim.date_sort.is_not(None))
     return list(session.scalars(q))
 
 
@@ -234,11 +254,19 @@ class Builder:
                 severity_label=t(sev_key, self.lang) if sev_key in strings()["text"] else severity,
                 title=_localised(f, "title", self.lang), explanation=_localised(f, "explanation", self.lang),
                 target_name=str(getattr(f, "target_name", "") or ""),
-                evidence=[self.fact(c) for c in sorted(in_scope, key=_sort_key)],
+                evidence=sorted(in_scope, key=_sort_key),  # claims until cite_findings
                 rationale=_localised(rule, "rationale_text", self.lang) if rule is not None else "",
             ))
         views.sort(key=lambda v: (SEVERITY_ORDER.get(v.severity, 9), v.target_name, v.rule_id))
         return views
+
+    def cite_findings(self, views: list[FindingView], limit: int, per: int = 3) -> list[FindingView]:
+        """The briefing's findings: the most severe `limit`, each with at most `per`
+        pieces of evidence (cited only now, so notes follow the reading order)."""
+        kept = views[:limit]
+        for v in kept:
+            v.evidence = [self.fact(c) for c in v.evidence[:per]]
+        return kept
 
     # -- ownership
     def chains(self, claims: list[Claim]) -> list[ChainView]:
@@ -274,8 +302,60 @@ class Builder:
     # -- indicators
     def charts(self, claims: list[Claim], cfg: dict[str, Any], indicators: Any = None,
                domains: tuple[str, ...] | None = None) -> list[Chart]:
-        return [self.domain_chart(claims, indicators, domains), self.money_chart(claims, cfg),
-                self.timeline(claims, cfg)]
+        out = [self.money_chart(claims, cfg), self.domain_chart(claims, indicators, domains),
+               self.timeline(claims, cfg)]
+        rules = self.money_rules
+        used = {"exposure-by-domain": claims,
+                "money-by-sector-year": [c for c in claims if c.amount_usd and c.predicate in rules["predicates"]],
+                "timeline": self.key_events(claims, cfg)}
+        for chart in out:
+            chart.sources = list({id(n): n for n in (self.cites.cite_source(c) for c in used[chart.id])}.values())
+        return out
+
+    # -- conflicts between sources
+    def conflicts(self, claims: list[Claim], limit: int = 8) -> list[Conflict]:
+        """Facts two sources state differently: the same predicate between the same
+        entities, from different sources, with amounts apart by more than 10%, shares by
+        more than a point, or different years."""
+        groups: dict[tuple, list[Claim]] = defaultdict(list)
+        for c in claims:
+            subj = tuple(sorted(ce.entity_id for ce in c.roles if ce.role == "subject"))
+            obj = tuple(sorted(ce.entity_id for ce in c.roles if ce.role == "object"))
+            if subj and obj:
+                groups[(c.predicate, subj, obj, c.modality)].append(c)
+        out = []
+        for group in groups.values():
+            if len({c.source_id for c in group}) < 2:
+                continue
+            diffs = []
+            amounts = [c.amount_usd for c in group if c.amount_usd]
+            if len(amounts) > 1 and max(amounts) > 1.1 * min(amounts):
+                diffs.append(t("conflict_amount", self.lang, low=format_money(min(amounts), "USD", self.lang),
+                               high=format_money(max(amounts), "USD", self.lang)))
+            shares = [c.share for c in group if c.share is not None]
+            if len(shares) > 1 and max(shares) - min(shares) > 0.01:
+                diffs.append(t("conflict_share", self.lang, low=format_percent(min(shares), self.lang),
+                               high=format_percent(max(shares), self.lang)))
+            years = sorted({(c.date or "")[:4] for c in group if c.date})
+            if len(years) > 1:
+                diffs.append(t("conflict_year", self.lang, years=", ".join(years)))
+            if not diffs:
+                continue
+            first = group[0]
+            what = t("conflict_head", self.lang, fact=label("predicate", first.predicate, self.lang),
+                     subject=", ".join(entity_label(ce.entity, self.lang) for ce in first.roles if ce.role == "subject"),
+                     object=", ".join(entity_label(ce.entity, self.lang) for ce in first.roles if ce.role == "object"))
+            out.append(Conflict(f"{what}: {'; '.join(diffs)}.", [self.fact(c) for c in sorted(group, key=_sort_key)]))
+        out.sort(key=lambda x: -len(x.facts))
+        return out[:limit]
+
+    # -- what to watch
+    def watch(self, claims: list[Claim], limit: int = 10) -> list[Fact]:
+        """Commitments and plans not yet carried out (planned or promised), the largest
+        amounts and the latest first."""
+        pending = [c for c in claims if c.modality in ("planned", "promised")]
+        pending.sort(key=lambda c: (-(c.amount_usd or 0), c.date_sort and -int(c.date_sort[:4]) or 0, c.id))
+        return [self.fact(c) for c in pending[:limit]]
 
     def domain_chart(self, claims: list[Claim], indicators: Any,
                      domains: tuple[str, ...] | None) -> Chart:
@@ -328,27 +408,25 @@ class Builder:
         svg = charts.grid_chart(title, sectors, years, dict(cells), lambda v: format_compact_money(v, lang))
         committed = _money_by(claims, lambda c: label("sector", c.sector, lang) if c.sector else t("general", lang),
                               rules)
-        # A long table (sector, year, amount) stays readable however many years there are.
-        rows: list[list[str | Fact]] = []
-        for sector in sectors:
-            for year in years:
-                if cells.get((sector, year)):
-                    rows.append([sector, year, _usd(cells[(sector, year)], lang)])
-            rows.append([sector, t("col_total", lang), _usd(totals[sector], lang)])
-            if committed.get(sector, (0.0, 0.0))[1]:
-                rows.append([sector, t("col_committed", lang), _usd(committed[sector][1], lang)])
-        headers = [t("col_sector", lang), t("col_year", lang), t("col_invested", lang)]
+        # One row per sector: the grid gives the years, the table the totals.
+        rows: list[list[str | Fact]] = [
+            [sector, _usd(totals[sector], lang), _usd(committed.get(sector, (0.0, 0.0))[1], lang)]
+            for sector in sectors]
+        headers = [t("col_sector", lang), t("col_invested", lang), t("col_committed", lang)]
         return Chart("money-by-sector-year", title, svg, Table(headers, rows))
 
     def timeline(self, claims: list[Claim], cfg: dict[str, Any]) -> Chart:
         lang = self.lang
         events = self.key_events(claims, cfg)
-        items = [charts.Event(format_date(c.date, lang), self._event_label(c), self.cites.cite(c))
-                 for c in events]
-        table = Table([t("col_date", lang), t("col_event", lang)],
-                      [[i.date_label, self.fact(c)] for i, c in zip(items, events, strict=True)])
-        return Chart("timeline", t("chart_timeline", lang),
-                     charts.timeline_chart(t("chart_timeline", lang), items), table)
+        self._events = events
+        return Chart("timeline", t("chart_timeline", lang), "")
+
+    def timeline_svg(self) -> str:
+        """The timeline drawn with each event's note number (cited after the findings, so
+        the notes follow the reading order)."""
+        items = [charts.Event(format_date(c.date, self.lang), self._event_label(c), self.cites.cite(c))
+                 for c in self._events]
+        return charts.timeline_chart(t("chart_timeline", self.lang), items)
 
     def _event_label(self, claim: Claim) -> str:
         """'Subject: predicate label object', short enough for one timeline row."""
@@ -401,18 +479,33 @@ def _localised(obj: Any, attr: str, lang: str) -> str:
 
 def build_report(session: Session, *, lang: str = "en", country: str | None = None,
                  since: str | dt.date | None = None, domains: tuple[str, ...] | None = None,
-                 today: dt.date | None = None, amap: AreaMap | None = None) -> Report:
-    """Gather a whole briefing in `lang` from the store."""
+                 today: dt.date | None = None, amap: AreaMap | None = None,
+                 date_from: str | None = None, date_to: str | None = None, full: bool = False,
+                 max_findings: int = 8, progress: Any = None) -> Report:
+    """Gather a whole briefing in `lang` from the store. `full` adds every claim by area to
+    the annex; `date_from`/`date_to` (YYYY-MM-DD) keep claims dated inside the range;
+    `progress(message)` is told each stage."""
     import yaml
 
     from veeduria.present.report.areas import AREAS_FILE
 
+    def step(message: str) -> None:
+        if progress is not None:
+            progress(message)
+
     lang = check_lang(lang)
     since_at = _since_datetime(since)
+    for name, value in (("from", date_from), ("to", date_to)):
+        if value:
+            try:
+                dt.date.fromisoformat(str(value))
+            except ValueError:
+                raise ValueError(f"bad --{name} date {value!r}: expected YYYY-MM-DD") from None
     amap = amap or area_map()
     with open(AREAS_FILE, encoding="utf-8") as fh:
         timeline_cfg = yaml.safe_load(fh).get("indicators") or {}
-    claims = load_claims(session, country=country, domains=domains)
+    step("reading claims")
+    claims = load_claims(session, country=country, domains=domains, date_from=date_from, date_to=date_to)
     b = Builder(session, lang, amap)
 
     by_area: dict[str, list[Claim]] = defaultdict(list)
@@ -431,15 +524,16 @@ def build_report(session: Session, *, lang: str = "en", country: str | None = No
         title = t("report_title_any", lang)
     scope = t("scope_domains", lang, domains=", ".join(label("domain", d, lang) for d in domains)) \
         if domains else t("scope_all", lang)
+    date_scope = ""
+    if date_from or date_to:
+        date_scope = t("scope_dates", lang, start=format_date(date_from, lang) if date_from else "…",
+                       end=format_date(date_to, lang) if date_to else "…")
 
+    # Citation numbers follow the reading order: summary, owners, money, conflicts, watch,
+    # findings, timeline; the annex's full listing last.
+    step("writing the key findings")
     summary = b.summary(by_area, set(timeline_cfg.get("event_predicates") or []))
-    areas = b.area_sections(by_area)
-    claims_by_id = {c.id: c for c in claims}
-    findings_error = None
-    try:
-        findings = b.findings(claims_by_id)
-    except Exception as exc:  # noqa: BLE001 - a failing stage must not lose the whole briefing
-        findings, findings_error = None, f"{exc.__class__.__name__}: {exc}"
+    step("following ownership chains")
     chains = b.chains(claims)
     compute_indicators = _optional("veeduria.screen.indicators", "compute")
     indicators, indicators_error = None, None
@@ -448,17 +542,33 @@ def build_report(session: Session, *, lang: str = "en", country: str | None = No
             indicators = compute_indicators(session, country=country)
         except Exception as exc:  # noqa: BLE001 - the charts below do not depend on it
             indicators_error = f"{exc.__class__.__name__}: {exc}"
+    step("drawing charts")
     chart_list = b.charts(claims, timeline_cfg, indicators, domains)
+    conflicts = b.conflicts(claims)
+    watch = b.watch(claims)
+    step("screening")
+    claims_by_id = {c.id: c for c in claims}
+    findings_error = None
+    findings_total = 0
+    try:
+        found = b.findings(claims_by_id)
+        findings_total = len(found) if found is not None else 0
+        findings = b.cite_findings(found, max_findings) if found is not None else None
+    except Exception as exc:  # noqa: BLE001 - a failing stage must not lose the whole briefing
+        findings, findings_error = None, f"{exc.__class__.__name__}: {exc}"
+    timeline = next(c for c in chart_list if c.id == "timeline")
+    timeline.svg = b.timeline_svg()
+    areas = b.area_sections(by_area) if full else []
     changes: list[Fact] = []
     if since_at is not None:
         changed = [c for c in claims if c.created_at is not None and c.created_at >= since_at]
         changes = [b.fact(c) for c in sorted(changed, key=lambda c: (c.created_at, c.id))]
 
     findings_summary = None
-    if findings:
-        high = sum(1 for f in findings if f.severity in ("critical", "high"))
-        findings_summary = t("summary_findings", lang, n=format_number(len(findings), lang),
-                             high=format_number(high, lang))
+    if findings_total:
+        high = sum(1 for f in (findings or []) if f.severity in ("critical", "high"))
+        findings_summary = t("summary_findings", lang, n=format_number(findings_total, lang),
+                             high=format_number(high, lang), shown=format_number(len(findings or []), lang))
     sources = {c.source_id for c in claims}
     counts = {"claims": len(claims), "sources": len(sources), "entities": len(entities),
               "foreign_entities": sum(1 for e in entities.values() if e.foreign)}
@@ -473,6 +583,7 @@ def build_report(session: Session, *, lang: str = "en", country: str | None = No
         since=format_date(since_at.date().isoformat(), lang) if since_at else None,
         changes=changes, notes=b.cites.notes, sources=b.cites.sources(), counts=counts,
         findings_error=findings_error, indicators_error=indicators_error,
+        conflicts=conflicts, watch=watch, findings_total=findings_total, full=full, date_scope=date_scope,
     )
 
 

@@ -32,24 +32,77 @@ def _table(tb: Table) -> list[str]:
     return out + [""]
 
 
+def _source_line(n, key: str, h) -> str:  # noqa: ANN001 - Note, heading function
+    parts = [f"*{esc(n.title)}*"] + [esc(x) for x in (n.author, n.publisher) if x]
+    parts.append(esc(n.published or h("no_date")))
+    if n.edition:
+        parts.append(esc(h("edition", edition=n.edition)))
+    if n.retrieved:
+        parts.append(esc(h("retrieved", date=n.retrieved)))
+    if n.url:
+        where = f"<{n.url}>"
+    else:
+        where = esc(h("no_url") + (f": {n.no_url_reason}" if n.no_url_reason else ""))
+        if n.publisher_url:
+            where += f" ({esc(h('publisher_site'))}: <{n.publisher_url}>)"
+    return f"- **[{key}]** {', '.join(parts)}. {where}"
+
+
 def render_markdown(r: Report, charts_dir: Path | None = None, charts_link: str | None = None) -> str:
     """Markdown text. With `charts_dir`, each chart is also saved there as SVG and shown
     as an image linked through `charts_link` (the folder as seen from the Markdown file)."""
     h = r.heading
-    lines = [f"# {esc(r.title)}", "", f"*{esc(r.subtitle)}*", "", f"{esc(r.generated)} {esc(r.scope)}", "",
-             f"> {esc(r.method)}", ""]
+    keys = {n.source_id: f"S{i}" for i, n in enumerate(r.sources, 1)}
+    meta = f"{esc(r.generated)} {esc(r.scope)}" + (f" {esc(r.date_scope)}" if r.date_scope else "")
+    lines = [f"# {esc(r.title)}", "", f"*{esc(r.subtitle)}*", "", meta, "", f"> {esc(r.method)}", ""]
     lines += [f"## {h('summary')}", "", esc(r.stats_text) + (f" {esc(r.findings_summary)}" if r.findings_summary else ""), ""]
     lines += [_fact(f) for f in r.summary] + [""]
 
-    lines += [f"## {h('areas')}", ""]
-    for a in r.areas:
-        lines += [f"### {esc(a.title)}", ""]
-        if not a.groups:
-            lines += [esc(h("area_empty")), ""]
-        for g in a.groups:
-            lines += [f"#### {esc(g.title)}", ""] + [_fact(f) for f in g.facts] + [""]
+    lines += [f"## {h('owners')}", ""]
+    if r.chains:
+        lines += [esc(h("chains_intro")), ""]
+        for ch in r.chains:
+            lines += [f"**{esc(' → '.join(ch.path))}**", ""] + [_fact(f) for f in ch.links] + [""]
+    else:
+        lines += [esc(h("chains_none")), ""]
 
-    lines += [f"## {h('findings')}", ""]
+    figure = 0
+
+    def chart(c) -> list[str]:  # noqa: ANN001 - Chart
+        nonlocal figure
+        figure += 1
+        out = [f"**{h('figure')} {figure}. {esc(c.title)}**", ""]
+        if c.sources:
+            out += [f"*{h('figure_sources')}: " + "; ".join(
+                f"[{keys.get(n.source_id, '?')}] {esc(n.publisher or n.title)}" for n in c.sources) + "*", ""]
+        if c.svg and charts_dir is not None:
+            charts_dir.mkdir(parents=True, exist_ok=True)
+            (charts_dir / f"{c.id}.svg").write_text(c.svg, encoding="utf-8")
+            out += [f"![{esc(c.title)}]({charts_link or charts_dir.name}/{c.id}.svg)", ""]
+        if c.note:
+            out += [esc(c.note), ""]
+        if c.table:
+            out += [f"*{h('table')} {figure}. {esc(c.title)}*", ""] + _table(c.table)
+        return out
+
+    lines += [f"## {h('money')}", "", esc(h("money_intro")), ""]
+    for c in r.charts:
+        if c.id != "timeline":
+            lines += chart(c)
+    if r.indicators_error:
+        lines += [f"*{esc(h('indicators_failed', error=r.indicators_error))}*", ""]
+
+    lines += [f"## {h('conflicts')}", ""]
+    if r.conflicts:
+        lines += [esc(h("conflicts_intro")), ""]
+        for cf in r.conflicts:
+            lines += [f"**{esc(cf.text)}**", ""] + [_fact(f) for f in cf.facts] + [""]
+    else:
+        lines += [esc(h("conflicts_none")), ""]
+
+    lines += [f"## {h('watch')}", ""]
+    lines += ([esc(h("watch_intro")), ""] + [_fact(f) for f in r.watch] + [""]) if r.watch else [esc(h("watch_none")), ""]
+    lines += [f"### {h('findings')}", ""]
     if r.findings_error:
         lines += [f"*{esc(h('findings_failed', error=r.findings_error))}*", ""]
     elif r.findings is None:
@@ -59,37 +112,17 @@ def render_markdown(r: Report, charts_dir: Path | None = None, charts_link: str 
     else:
         lines += [esc(h("findings_intro")), ""]
         for fd in r.findings:
-            lines += [f"### [{esc(fd.severity_label.upper())}] {esc(fd.title)}", ""]
-            if fd.target_name:
-                lines += [f"**{esc(fd.target_name)}**", ""]
+            target = f": {esc(fd.target_name)}" if fd.target_name else ""
+            lines += [f"#### [{esc(fd.severity_label.upper())}] {esc(fd.title)}{target}", ""]
             if fd.explanation:
                 lines += [esc(fd.explanation) + "".join(f"[^{n}]" for n in fd.notes), ""]
-            if fd.rationale:
-                lines += [f"*{esc(fd.rationale)}*", ""]
-            if fd.evidence:
-                lines += [f"*{esc(h('evidence'))}:*", ""] + [_fact(f) for f in fd.evidence] + [""]
+        if r.findings_total > len(r.findings):
+            lines += [esc(h("findings_more", n=r.findings_total - len(r.findings))), ""]
 
-    lines += [f"## {h('indicators')}", "", esc(h("indicators_intro")), ""]
+    lines += [f"## {h('chart_timeline')}", ""]
     for c in r.charts:
-        lines += [f"### {esc(c.title)}", ""]
-        if c.svg and charts_dir is not None:
-            charts_dir.mkdir(parents=True, exist_ok=True)
-            (charts_dir / f"{c.id}.svg").write_text(c.svg, encoding="utf-8")
-            lines += [f"![{esc(c.title)}]({charts_link or charts_dir.name}/{c.id}.svg)", ""]
-        if c.note:
-            lines += [esc(c.note), ""]
-        if c.table:
-            lines += _table(c.table)
-    if r.indicators_error:
-        lines += [f"*{esc(h('indicators_failed', error=r.indicators_error))}*", ""]
-
-    lines += [f"## {h('chains')}", ""]
-    if r.chains:
-        lines += [esc(h("chains_intro")), ""]
-        for ch in r.chains:
-            lines += [f"**{esc(' → '.join(ch.path))}**", ""] + [_fact(f) for f in ch.links] + [""]
-    else:
-        lines += [esc(h("chains_none")), ""]
+        if c.id == "timeline":
+            lines += chart(c)
 
     if r.since:
         lines += [f"## {esc(h('changes', date=r.since))}", ""]
@@ -99,15 +132,18 @@ def render_markdown(r: Report, charts_dir: Path | None = None, charts_link: str 
         else:
             lines += [esc(h("changes_none")), ""]
 
-    lines += [f"## {h('notes')}", ""]
+    lines += [f"## {h('annex')} A. {h('annex_evidence')}", "", esc(h("annex_evidence_intro")), ""]
     for n in r.notes:
-        parts = [f"*{esc(n.title)}*"] + [esc(x) for x in (n.author, n.publisher) if x]
-        parts.append(esc(n.published or h("no_date")))
-        where = f"<{n.url}>" if n.url else esc(h("no_url"))
-        lines.append(f"[^{n.number}]: {', '.join(parts)}. {where}. {h('quote')}: “{esc(n.quote)}”")
-    lines += ["", f"## {h('sources')}", ""]
-    for n in r.sources:
-        parts = [f"*{esc(n.title)}*"] + [esc(x) for x in (n.author, n.publisher) if x]
-        parts.append(esc(n.published or h("no_date")))
-        lines.append(f"- {', '.join(parts)}" + (f", <{n.url}>" if n.url else "") + ".")
+        row = f" {h('row', row=n.row)}" if n.row else ""
+        lines.append(f"[^{n.number}]: [{keys.get(n.source_id, '?')}]{row}: “{esc(n.quote)}”")
+    lines += ["", f"## {h('annex')} B. {h('sources')}", ""]
+    lines += [_source_line(n, keys[n.source_id], h) for n in r.sources]
+    if r.full:
+        lines += ["", f"## {h('annex')} C. {h('annex_all')}", ""]
+        for a in r.areas:
+            lines += [f"### {esc(a.title)}", ""]
+            if not a.groups:
+                lines += [esc(h("area_empty")), ""]
+            for g in a.groups:
+                lines += [f"#### {esc(g.title)}", ""] + [_fact(f) for f in g.facts] + [""]
     return "\n".join(lines) + "\n"
