@@ -167,6 +167,8 @@ def create_app(store: Store, *, settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         yield
         app.state.jobs.shutdown()
+        if getattr(app.state, "reports", None) is not None:
+            app.state.reports.shutdown()
 
     app = FastAPI(
         title="veeduria API",
@@ -241,8 +243,9 @@ def create_app(store: Store, *, settings: Settings | None = None) -> FastAPI:
         return render(request, "error.html", {"status": 422, "message": message}, status_code=422)
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    from veeduria.present.web import api, pages
+    from veeduria.present.web import api, pages, reports
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(reports.router)
     return app
