@@ -205,9 +205,13 @@ def reports(peru_store) -> dict[str, object]:  # noqa: ANN001
     out: dict[str, object] = {}
     with peru_store.reader() as session:
         for lang in ("en", "es"):
-            rep = build_report(session, lang=lang, country="pe", today=dt.date(2025, 11, 1))
+            # full=True: the annex states every claim by area (the briefing alone cites a selection).
+            rep = build_report(session, lang=lang, country="pe", today=dt.date(2025, 11, 1), full=True)
             out[lang] = rep
             out[f"{lang}.html"] = render_html(rep)
+            brief = build_report(session, lang=lang, country="pe", today=dt.date(2025, 11, 1))
+            out[f"{lang}.brief"] = brief
+            out[f"{lang}.brief.html"] = render_html(brief)
     return out
 
 
@@ -275,10 +279,11 @@ def test_figures_match_the_store(peru_store, reports) -> None:  # noqa: ANN001
 def test_spanish_words_and_numbers(reports) -> None:  # noqa: ANN001
     es = plain(reports["es.html"])
     en = reports["en.html"]
-    assert 'lang="es"' in es and "Hallazgos principales" in es and "Cadenas de propiedad" in es
+    assert 'lang="es"' in es and "Hallazgos principales" in es and "Quién es dueño de qué" in es
+    assert "Dónde discrepan las fuentes" in es and "Qué vigilar" in es and "Anexo A. Evidencia" in es
     assert re.search(r"\b(enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre) de 20\d\d", es)
     assert "November 2024" in en and "noviembre de 2024" in es
-    assert re.search(r"US\$ \d{1,3}( \d{3})* millones", es)
+    assert re.search(r"US\$ \d{1,3}(\.\d{3})* millones", es)
     assert re.search(r"\d+ %", es) and re.search(r"\d+%", en)
     # Generated amounts only (quotes and qualifiers keep their own words).
     assert not re.search(r"US\$\s?[\d ,.]+ millones", en) and not re.search(r"US\$\s?[\d ,.]+ billion", es)
@@ -299,7 +304,7 @@ def test_markdown_has_a_footnote_for_every_reference(reports, tmp_path: Path) ->
     defs = set(re.findall(r"^\[\^(\d+)\]:", text, re.M))
     assert refs and refs == defs
     assert (tmp_path / "charts" / "timeline.svg").is_file()
-    assert "## Hallazgos por área" in text
+    assert "## Anexo C. Todas las afirmaciones por área" in text and "## Anexo B. Fuentes" in text
 
 
 def _pdf_text(pdf: bytes, tmp_path: Path) -> tuple[int, str]:
@@ -323,19 +328,57 @@ def test_pdf_renders_with_text(peru_store, tmp_path: Path) -> None:  # noqa: ANN
         rep = build_report(session, lang="es", country="pe", domains=("military", "law_enforcement"))
     pages, text = _pdf_text(render_pdf(rep), tmp_path)
     assert pages > 1
-    assert "Hallazgosporárea" in text and "Cooperaciónenseguridad" in text
-    assert "Notas" in text and rep.notes[0].quote.replace(" ", "")[:30] in text
+    assert "Hallazgosprincipales" in text and "Quévigilar" in text
+    assert "AnexoA.Evidencia" in text and rep.notes[0].quote.replace(" ", "")[:30] in text
 
 
 @pytest.mark.slow
-def test_full_pdf_report(peru_store, reports, tmp_path: Path) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_briefing_is_at_most_12_pages_plus_annex(peru_store, reports, tmp_path: Path, lang: str) -> None:  # noqa: ANN001
+    """The Peru briefing, counted in the PDF: the annex starts on page 13 at the latest."""
     if peru_store.dialect != "sqlite":
         pytest.skip("layout does not depend on the backend; rendered once, on SQLite")
-    pages, text = _pdf_text(render_pdf(reports["en"]), tmp_path)
-    assert pages > 20
-    for section in ("Politicalrelationship", "Commerceandextractivesectors", "Ownershipchains",
-                    "Timelineofkeyevents", "US$86million"):
-        assert section in text, section
+    from pypdf import PdfReader
+
+    path = tmp_path / f"brief-{lang}.pdf"
+    path.write_bytes(render_pdf(reports[f"{lang}.brief"]))
+    pages = [re.sub(r"\s+", "", p.extract_text() or "") for p in PdfReader(path).pages]
+    heading = {"en": "AnnexA.Evidence", "es": "AnexoA.Evidencia"}[lang]
+    # The contents page names the annex too; the annex itself is the page that opens with it.
+    annex = next(i for i, text in enumerate(pages) if text.startswith(heading))
+    assert 1 <= annex <= 12, f"{lang}: the briefing runs to {annex} pages"
+    assert len(pages) > annex, "the annex is missing"
+    whole = "".join(pages)
+    for word in {"en": ("Whoownswhat", "Themoney", "Wheresourcesdisagree", "Whattowatch"),
+                 "es": ("Quiénesdueñodequé", "Eldinero", "Dóndediscrepanlasfuentes", "Quévigilar")}[lang]:
+        assert word in whole, word
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_figure_and_table_is_cited(reports, lang: str) -> None:  # noqa: ANN001
+    page = reports[f"{lang}.brief.html"]
+    ids = set(re.findall(r'id="source-([^"]+)"', page))
+    figures = re.findall(r"<figure[^>]*>.*?</figure>", page, re.S)
+    assert len(figures) >= 3
+    for fig in figures:
+        refs = re.findall(r'class="source-ref" href="#source-([^"]+)"', fig)
+        assert refs, f"{lang}: a figure without sources: {fig[:120]}"
+        assert set(refs) <= ids, f"{lang}: a figure cites a source missing from Annex B"
+    # The timeline draws each event with its note number, linked to the note.
+    timeline = next(f for f in figures if 'id="chart-timeline"' in f)
+    notes = re.findall(r'href="#note-(\d+)"', timeline)
+    assert notes and all(f'id="note-{n}"' in page for n in notes)
+    # Contents carry page numbers in the PDF (WeasyPrint's target-counter).
+    assert "target-counter(attr(href), page)" in page
+
+
+def test_every_source_says_where_it_is(reports) -> None:  # noqa: ANN001
+    for lang in ("en", "es"):
+        for n in reports[lang].sources:
+            assert n.url or n.no_url_reason, f"{n.source_id}: no address and no reason"
+            assert n.publisher, n.source_id
+        page = reports[f"{lang}.html"]
+        assert 'href="https://github.com/opensanctions/opensanctions/blob/' in page
 
 
 # ------------------------------------------------------------------ 'since' and the command
@@ -369,7 +412,7 @@ def test_since_lists_only_claims_added_after(store) -> None:  # noqa: ANN001
         none = build_report(session, lang="es", since="2026-01-01")
         without = build_report(session, lang="en")
     assert [f.claim_id for f in rep.changes] == ["new-claim"]
-    assert rep.since == "1 January 2025"
+    assert rep.since == "January 1, 2025"
     assert none.changes == [] and none.since == "1 de enero de 2026"
     assert without.since is None and 'id="changes"' not in render_html(without)
     page = render_html(rep)

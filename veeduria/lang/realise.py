@@ -120,8 +120,9 @@ def _label(predicate: str, lang: str) -> str:
     return label("predicate", predicate, lang)
 
 
-def fill(template: str, fields: dict[str, str]) -> str | None:
-    """Fill a template; None when a required (unbracketed) field is empty."""
+def fill(template: str, fields: dict[str, str], mark: bool = False) -> str | None:
+    """Fill a template; None when a required (unbracketed) field is empty. With `mark`,
+    inserted values are wrapped in markers that `finish` uses and removes."""
     def optional(m: re.Match[str]) -> str:
         part = m.group(1)
         return "" if any(not fields.get(f) for f in FIELD_RE.findall(part)) else part
@@ -129,6 +130,8 @@ def fill(template: str, fields: dict[str, str]) -> str | None:
     text = OPTIONAL_RE.sub(optional, template)
     if any(not fields.get(f) for f in FIELD_RE.findall(text)):
         return None
+    if not mark:
+        return FIELD_RE.sub(lambda m: fields[m.group(1)], text)
     return FIELD_RE.sub(lambda m: _OPEN + fields[m.group(1)] + _CLOSE, text)
 
 
@@ -188,13 +191,13 @@ def sentence(claim: Any, mentions: Iterable[tuple[str, Mention]], lang: str) -> 
     default = (plural and spec.get("template_plural")) or spec.get("template")
     text, template = None, ""
     for template in _candidates(variant) or _candidates(default):
-        text = fill(template, fields)
+        text = fill(template, fields, mark=True)
         if text is not None:
             break
     fallback = text is None
     if text is None:
         template = WORDS["fallback"][lang]
-        text = fill(template, fields) or fields["label"]
+        text = fill(template, fields, mark=True) or fields["label"]
     used = set(FIELD_RE.findall(template))
     qualifier = fields["qualifier"]
     extras = [fields[f] for f in FIGURE_FIELDS if fields[f] and f not in used

@@ -291,7 +291,7 @@ class Builder:
                           "owner": entity_mention(link.owner, self.lang).text,
                           "share": format_percent(link.share, self.lang) if link.share is not None else "",
                           "date": format_date(link.claim.date, self.lang)}
-                text = fill(t("chain_link", self.lang), fields) or ""
+                text = fill(t("chain_link", self.lang), fields, mark=True) or ""
                 links.append(Fact(finish(text, self.lang), link.claim.id,
                                   self.cites.cite(link.claim)))
             path = [entity_label(ent, self.lang)] + [entity_label(x.owner, self.lang) for x in chain]
