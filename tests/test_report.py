@@ -15,9 +15,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from veeduria.model import ClaimRecord, EntityRecord, Money, Quantity
-from veeduria.present.report import build_report, render_html, render_markdown, render_pdf
-from veeduria.present.report.areas import area_map, parse_area_map
 from veeduria.lang import claim_sentence, fill
 from veeduria.lang import count as format_count
 from veeduria.lang import date as format_date
@@ -27,6 +24,9 @@ from veeduria.lang import number as format_number
 from veeduria.lang import percent as format_percent
 from veeduria.lang import when as format_when
 from veeduria.lang.numbers import NBSP
+from veeduria.model import ClaimRecord, EntityRecord, Money, Quantity
+from veeduria.present.report import build_report, render_html, render_markdown, render_pdf
+from veeduria.present.report.areas import area_map, parse_area_map
 from veeduria.store.models import Claim, ClaimEntity, Entity
 from veeduria.store.writer import upsert_claim, upsert_entity, upsert_source
 from veeduria.vocab import domains, predicates, sectors

@@ -22,6 +22,7 @@ from veeduria.lang.realise import (
     Sentence,
     amount_text,
     claim_sentence,
+    contract,
     fill,
     finish,
     quantity_text,
@@ -30,7 +31,7 @@ from veeduria.lang.realise import (
 )
 
 __all__ = [
-    "LANGS", "Mention", "Sentence", "amount_text", "claim_sentence", "bare", "capitalise", "check_lang", "compact_money",
+    "LANGS", "Mention", "Sentence", "amount_text", "claim_sentence", "contract", "bare", "capitalise", "check_lang", "compact_money",
     "count", "country_name", "date", "entity_label", "entity_mention", "fill", "finish", "join",
     "mention", "money", "number", "percent", "place", "quantity", "quantity_text", "sentence", "unit",
     "when",

@@ -160,6 +160,17 @@ def finish(text: str, lang: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
+_CONTRACT_ANY = re.compile(r"\b([Aa]|[Dd]e) el\b")
+
+
+def contract(text: str, lang: str) -> str:
+    """Spanish "a el" / "de el" -> "al" / "del" (a capitalised "El" belongs to a name and
+    stays: "de El Peruano")."""
+    if lang != "es":
+        return text
+    return _CONTRACT_ANY.sub(lambda m: "al" if m.group(1) in "aA" else m.group(1)[0] + "el", text)
+
+
 @dataclass
 class Sentence:
     text: str

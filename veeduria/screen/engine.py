@@ -81,7 +81,8 @@ class Finding:
     def explanation(self, lang: str = "en") -> str:
         template = self.rule.explain.get(lang) or self.rule.explain["en"]
         contexts = self.context(lang)
-        shown = [tidy(_Template(ctx).format(template)) for ctx in contexts[:MAX_SENTENCES]]
+        shown = [lang_.capitalise(lang_.contract(tidy(_Template(ctx).format(template)), lang))
+                 for ctx in contexts[:MAX_SENTENCES]]
         if len(contexts) > MAX_SENTENCES:
             more = len(contexts) - MAX_SENTENCES
             shown.append(f"(+{more} more)" if lang == "en" else f"(y {more} más)")
@@ -323,7 +324,8 @@ def evaluate(node: dict[str, Any], default: TargetSpec, facts: Facts, path: str 
 
 def _claim_fields(claims: list[ClaimView], facts: Facts, lang: str) -> dict[str, str]:
     j = lambda items: lang_.join(items, lang)  # noqa: E731
-    out = {role: j(facts.name(e, lang) for c in claims for e in c.entities(role))
+    # Entities as sentences name them, with their article ("el Puerto de Chancay").
+    out = {role: j(facts.mention(e, lang).text for c in claims for e in c.entities(role))
            for role in ROLE_FIELDS}
     out["entities"] = j(facts.name(e, lang) for c in claims for e, _ in c.roles)
     out["amount"] = j(lang_.money(c.amount_value, c.amount_currency, lang) for c in claims)
@@ -350,7 +352,7 @@ def _context(target: str, clauses: dict[str, list[Any]], facts: Facts, lang: str
     for name, claims in named.items():
         for key, value in _claim_fields(claims, facts, lang).items():
             ctx[f"{name}.{key}"] = value
-    ctx["target"] = facts.name(target, lang)
+    ctx["target"] = facts.mention(target, lang).text
     if compare:
         (_, lclaims), (_, rclaims) = list(named.items())[:2]
         a, b = getattr(lclaims[0], compare[0]), getattr(rclaims[0], compare[0])
