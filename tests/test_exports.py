@@ -83,6 +83,15 @@ def test_ftm_export_passes_ftm_validate(peru_store, tmp_path: Path):
                 assert ref in ids, (e["id"], key, ref)
         if e["schema"] in ("Ownership", "UnknownLink", "Event") and e["id"].startswith("vd-claim-"):
             assert props.get("proof"), e["id"]
+    # Every source of the case is locatable: an address, or the reason there is none.
+    case_docs = [e for e in entities if e["schema"] == "Document" and "fileName" in e["properties"]
+                 or e["schema"] == "Document" and "publisher" in e["properties"]]
+    assert case_docs
+    for doc in case_docs:
+        props = doc["properties"]
+        assert props.get("sourceUrl") or any("No public address" in n for n in props.get("notes", [])), doc["id"]
+    urls = {u for d in case_docs for u in d["properties"].get("sourceUrl", [])}
+    assert any(u.startswith("https://github.com/opensanctions/opensanctions/blob/") for u in urls)
 
 
 def test_csv_exports(store, mini_case):

@@ -51,6 +51,11 @@ def source_proxy(src: Source) -> EntityProxy:
     proxy.add("publisher", src.publisher)
     proxy.add("publishedAt", src.published, quiet=True)
     proxy.add("sourceUrl", src.url, quiet=True)
+    meta = src.meta or {}
+    proxy.add("publisherUrl", meta.get("publisher_url"), quiet=True)
+    proxy.add("retrievedAt", meta.get("retrieved"), quiet=True)
+    if not src.url and meta.get("no_url_reason"):
+        proxy.add("notes", f"No public address: {meta['no_url_reason']}", quiet=True)
     proxy.add("fileName", src.filename)
     proxy.add("language", src.language, quiet=True)
     proxy.add("contentHash", src.content_hash, quiet=True)

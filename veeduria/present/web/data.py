@@ -285,6 +285,10 @@ def source_dict(src: Source, with_text: bool = False) -> dict[str, Any]:
            "publisher": src.publisher, "published": src.published, "url": src.url,
            "filename": src.filename, "language": src.language, "content_hash": src.content_hash,
            "text_length": src.text_length, "case_id": src.case_id}
+    # Where to find it: the reason there is no address, the publisher's site, edition, date.
+    locator = {k: v for k, v in (src.meta or {}).items()
+               if k in ("no_url_reason", "publisher_url", "edition", "retrieved")}
+    out.update(locator)
     if with_text:
         out["text"] = src.text
     return out
