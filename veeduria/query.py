@@ -151,12 +151,13 @@ def owners_of(session: Session, entity_id: str, at: str | None = None,
 
 
 def ownership_chain(session: Session, entity_id: str, at: str | None = None,
-                    max_depth: int = 12) -> list[OwnershipLink]:
-    """The chain of controlling owners from the entity up to its ultimate owner."""
+                    max_depth: int = 12, cache: LinkCache | None = None) -> list[OwnershipLink]:
+    """The chain of controlling owners from the entity up to its ultimate owner. Pass one
+    `cache` to several calls (a report's many firms) so shared owners are read once."""
     chain: list[OwnershipLink] = []
     seen = {entity_id}
     current = entity_id
-    cache: LinkCache = {}  # each level's owners were already read for the level below
+    cache = {} if cache is None else cache  # each level's owners were read for the level below
     for _ in range(max_depth):
         links = owners_of(session, current, at, cache)
         if not links:

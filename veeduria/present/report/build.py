@@ -276,7 +276,8 @@ class Builder:
                 if ce.entity is not None and ce.entity.foreign and ce.entity.schema in (
                         "Company", "Organization", "LegalEntity"):
                     foreign.setdefault(ce.entity.id, ce.entity)
-        found = {eid: ownership_chain(self.session, eid) for eid in sorted(foreign)}
+        cache: dict = {}  # firms share owners up the chain (SASAC): read each owner once
+        found = {eid: ownership_chain(self.session, eid, cache=cache) for eid in sorted(foreign)}
         found = {eid: chain for eid, chain in found.items() if chain}
         # A firm that appears higher up another firm's chain is shown inside that chain.
         upstream = {link.owner.id for chain in found.values() for link in chain}
