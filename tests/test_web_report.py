@@ -157,3 +157,24 @@ def test_bad_report_options_say_why(server: str) -> None:
         assert bad.status_code == 422 and "2024-13-01" in bad.text
         missing = client.get("/api/reports/nope")
         assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_spanish_pages_name_entities_in_spanish_and_locate_sources(browser, server: str, width: int) -> None:  # noqa: ANN001
+    context, page, errors = _page(browser, server, width, "es")
+    try:
+        page.goto(server + "/entity/chancay-port")
+        assert page.locator("h1").inner_text() == "Puerto de Chancay"
+        assert "Puerto de aguas profundas" in page.locator(".lede").inner_text()
+        page.goto(server + "/entity/huawei")
+        assert page.locator("h1").inner_text() == "Huawei"  # never the subsidiary's alias
+        # A dataset source links to the exact file; a public record says why it has no address.
+        page.goto(server + "/source/us-dod-1260h-opensanctions")
+        href = page.locator("a.source-url").get_attribute("href")
+        assert href.startswith("https://github.com/opensanctions/opensanctions/blob/")
+        page.goto(server + "/source/pr-mmg-annual-report-2024")
+        assert "sin dirección pública" in page.locator(".url.none").inner_text()
+        assert page.locator("a.publisher-url").get_attribute("href") == "https://www.hkexnews.hk/"
+        assert not errors, errors
+    finally:
+        context.close()

@@ -56,6 +56,8 @@ def entity_mention(entity: Any, lang: str) -> Mention:
     """Mention of a store Entity or a screening EntityView (anything with name and meta)."""
     if entity is None:
         return Mention("")
+    if isinstance(entity, dict):  # an API-style record
+        return mention(str(entity.get("name") or ""), entity.get("meta"), lang)
     return mention(entity.name, getattr(entity, "meta", None), lang)
 
 
