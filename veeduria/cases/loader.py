@@ -211,7 +211,7 @@ def read_case(case: str | Path) -> CaseData:
                     qualifier=raw.get("qualifier"), status="accepted", method="curated",
                     confidence=float(raw.get("confidence", 0.9)), note=raw.get("note"),
                     country=data.host_country or None, case_id=data.id,
-                    meta=_translations(raw, "qualifier"),
+                    meta={**(_translations(raw, "qualifier") or {}), **(_translations(raw, "place") or {})} or None,
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 problems.append(Problem(path.name, rid, f"malformed: {exc}"))

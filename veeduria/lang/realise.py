@@ -94,7 +94,9 @@ def claim_fields(claim: Any, mentions: Iterable[tuple[str, Mention]], lang: str)
             by_role[role].append(m)
     fields = {role: n.join([m.text for m in ms], lang) for role, ms in by_role.items()}
     if not fields["location"] and getattr(claim, "place", None):
-        fields["location"] = n.place(claim.place, lang)
+        # The place in the reader's language where the data gives one (place_es).
+        given = getattr(claim, "translations", None) or getattr(claim, "meta", None) or {}
+        fields["location"] = given.get(f"place_{lang}") or n.place(claim.place, lang)
     # "the Confucius Classroom in Cusco in Cusco": a place the object's name already gives.
     named = " ".join(m.text for r in ("object", "subject") for m in by_role[r]).casefold()
     if fields["location"] and fields["location"].casefold() in named:

@@ -221,5 +221,5 @@ def claim_view_from_rows(c: Claim, roles: list[tuple[str, str]]) -> ClaimView:
                  "date_sort", "amount_value", "amount_currency", "amount_usd", "share",
                  "quantity_value", "quantity_unit", "source_id", "country"):
         setattr(v, name, getattr(c, name))
-    v.translations = {k: val for k, val in (c.meta or {}).items() if k.startswith("qualifier_")}
+    v.translations = {k: val for k, val in (c.meta or {}).items() if k.startswith(("qualifier_", "place_"))}
     return v

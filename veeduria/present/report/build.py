@@ -253,12 +253,19 @@ class Builder:
                 severity=severity,
                 severity_label=t(sev_key, self.lang) if sev_key in strings()["text"] else severity,
                 title=_localised(f, "title", self.lang), explanation=_localised(f, "explanation", self.lang),
-                target_name=str(getattr(f, "target_name", "") or ""),
+                target_name=self._target_name(f),
                 evidence=sorted(in_scope, key=_sort_key),  # claims until cite_findings
                 rationale=_localised(rule, "rationale_text", self.lang) if rule is not None else "",
             ))
         views.sort(key=lambda v: (SEVERITY_ORDER.get(v.severity, 9), v.target_name, v.rule_id))
         return views
+
+    def _target_name(self, finding: Any) -> str:
+        """The finding's target named in the report's language (its entity's display name)."""
+        target = self.session.get(Entity, str(getattr(finding, "target_id", "") or ""))
+        if target is not None:
+            return entity_label(target, self.lang)
+        return str(getattr(finding, "target_name", "") or "")
 
     def cite_findings(self, views: list[FindingView], limit: int, per: int = 3) -> list[FindingView]:
         """The briefing's findings: the most severe `limit`, each with at most `per`
@@ -570,6 +577,9 @@ def build_report(session: Session, *, lang: str = "en", country: str | None = No
         high = sum(1 for f in (findings or []) if f.severity in ("critical", "high"))
         findings_summary = t("summary_findings", lang, n=format_number(findings_total, lang),
                              high=format_number(high, lang), shown=format_number(len(findings or []), lang))
+    order = {n.source_id: i for i, n in enumerate(b.cites.sources())}
+    for chart in chart_list:  # in the bibliography's order: [S1] [S2] [S5]
+        chart.sources.sort(key=lambda n: order.get(n.source_id, len(order)))
     sources = {c.source_id for c in claims}
     counts = {"claims": len(claims), "sources": len(sources), "entities": len(entities),
               "foreign_entities": sum(1 for e in entities.values() if e.foreign)}
