@@ -25,7 +25,7 @@ from veeduria.extract.scan import tokens
 from veeduria.extract.sentences import sentence_spans
 from veeduria.extract.states import keep_state
 from veeduria.model import ClaimRecord, EntityRecord, Quantity
-from veeduria.vocab import predicates
+from veeduria.vocab import PARTY_ROLE, predicates
 
 METHOD = "extract:rules-v1"
 MAX_QUOTE = ClaimRecord.MAX_QUOTE
@@ -332,6 +332,7 @@ class _Builder:
                  modalities: list[_At], para_date: DateMention | None = None) -> list[ClaimRecord]:
         dates = [d for d in dates if not any(f.start <= d.start < f.end for f in figures)]
         self.para_date = para_date
+        self.sent_mentions = mentions
         claims: list[ClaimRecord] = []
         groups: dict[int, list[Figure]] = {i: [] for i in range(len(triggers))}
         orphans: list[Figure] = []
@@ -499,10 +500,32 @@ class _Builder:
         info = self.entities.get(m.entity_id)
         return info is not None and info.schema in PLACE_SCHEMATA
 
+    def _published_year(self, meta: dict[str, Any]) -> str | None:
+        """A news report with no date for what it tells is most likely telling what happened
+        in its year of publication; the claim says that its date was inferred so."""
+        if self.pub is None:
+            return None
+        meta["date_from"] = "published"
+        return str(self.pub[0])
+
+    def _with_parties(self, rel: Relation, roles: list[tuple[Mention, str]]) -> list[tuple[Mention, str]]:
+        """Everyone else the sentence names joins the claim: places as its location, the
+        rest as parties whose role the wording does not settle."""
+        allowed = self.preds.get(rel.predicate, {}).get("roles", [])
+        taken = {m.entity_id for m, _ in roles}
+        out = list(roles)
+        for m in self.sent_mentions:
+            if m.entity_id in taken:
+                continue
+            taken.add(m.entity_id)
+            out.append((m, "location" if self._is_place(m) and "location" in allowed else PARTY_ROLE))
+        return out
+
     def _record(self, span: tuple[int, int], t_start: int, t_end: int, t_text: str | None,
                 rel: Relation, roles: list[tuple[Mention, str]], figs: list[Figure],
                 dates: list[DateMention], sectors: list[_At], modalities: list[_At],
                 real_trigger: bool) -> ClaimRecord | None:
+        roles = self._with_parties(rel, roles)
         anchor = (t_start, t_end)
         date = min(dates, key=lambda d: _dist_span((d.start, d.end), anchor), default=None)
         core = [anchor] + [(f.start, f.end) for f in figs]
@@ -559,7 +582,7 @@ class _Builder:
         return ClaimRecord(
             predicate=rel.predicate, source_id=self.meta.source_id, quote=self.text[q_start:q_end],
             entities=[(m.entity_id, r) for m, r in roles], domain=domain, offsets=(q_start, q_end),
-            amount=amount, share=share, quantity=quantity, date=date.value if date else None,
+            amount=amount, share=share, quantity=quantity, date=date.value if date else self._published_year(meta),
             place=places[0] if places else None, sector=sector, modality=modality,
             qualifier="; ".join(qualifier_parts) or None, status="candidate", method=METHOD,
             confidence=round(min(confidence, 0.8), 2), country=self.meta.country,
