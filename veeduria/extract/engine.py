@@ -33,6 +33,7 @@ PLACE_SCHEMATA = {"Address", "Territory"}
 # Figures with no relation word: what they most likely state.
 FALLBACK = {"share": "market_share", "money": "stated_figure", "quantity": "has_capacity"}
 _FALLBACK_RELATION = {k: Relation(v, "economy") for k, v in FALLBACK.items()}
+_COOCCURRENCE = Relation("associated_with", "economy")
 _PARTITIVE = {"de", "of", "in", "en"}
 # Between two coordinated actors: "and the Bolivian Minister of Defense", "y el embajador".
 _LINKED = re.compile(r"(?<!\w)(?:worth|valued\s+at|totall?ing|amounting\s+to|valorizad[oa]\s+en|por\s+un\s+monto\s+de)\s+$",
@@ -189,6 +190,9 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
             sent.claims = builder.sentence(
                 span, sent_mentions, sent.figures, sent_trigs, sent_dates,
                 by_sector.get(i, []), by_modality.get(i, []), para_date)
+        if not sent.claims:
+            sent.claims = builder.cooccurrence(span, sent_mentions, sent_dates, by_sector.get(i, []),
+                                               by_modality.get(i, []), para_date)
         sent.date = _sentence_date(sent_dates, sent.figures) or para_date
         sent.subject = _subject_of(sent, entities)
         if prev is not None and prev.index == i - 1 and (sent.figures or prev.figures):
@@ -372,6 +376,24 @@ class _Builder:
                    c.quantity and c.quantity.value, c.date)
             unique.setdefault(key, c)
         return list(unique.values())
+
+    def cooccurrence(self, span: tuple[int, int], mentions: list[Mention], dates: list[DateMention],
+                     sectors: list[_At], modalities: list[_At],
+                     para_date: DateMention | None) -> list[ClaimRecord]:
+        """A sentence naming two or more actors with no relation word we know: one untyped
+        link between them (low confidence), so that who appears with whom is not lost."""
+        actors = [m for m in mentions if not self._is_place(m)]
+        if len({m.entity_id for m in mentions}) < 2 or not actors:
+            return []
+        self.para_date = para_date
+        self.sent_mentions = mentions
+        first = actors[0]
+        rec = self._record(span, first.start, first.end, None, _COOCCURRENCE, [(first, "subject")], [],
+                           dates, sectors, modalities, real_trigger=False)
+        if rec is None:
+            return []
+        rec.confidence = 0.3
+        return [rec]
 
     def _claims_for(self, span: tuple[int, int], t_start: int, t_end: int, t_text: str | None,
                     rel: Relation, figs: list[Figure], mentions: list[Mention],
