@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 from veeduria.extract.gazetteer import Gazetteer
 from veeduria.extract.lexicon import UPPER, _load
@@ -30,7 +31,7 @@ Keep = Callable[[str, str, int], None]
 
 # A capitalised word (letters, digits, hyphens, apostrophes, an inner dot as in "S.A.") or an
 # all-capitals acronym; joiners may link two of them inside one name.
-_CAP = rf"[{UPPER}][\w'’&-]*(?:\.(?=[{UPPER}]))?[\w'’&-]*"
+_CAP = rf"[{UPPER}][\w'’&-]{{0,39}}(?:\.(?=[{UPPER}])[\w'’&-]{{1,20}})?(?![\w'’&-])"
 _JOIN = r"(?:of|for|on|de|del|de[ \t]+la|de[ \t]+las|de[ \t]+los|la|y|and|&|e)"
 _RUN = re.compile(rf"(?<![\w'’-]){_CAP}(?:[ \t]+(?:{_JOIN}[ \t]+)?{_CAP}){{0,7}}")
 _ROMAN = re.compile(r"^(?:I{1,3}|IV|V|VI{1,3}|IX|X)$")
@@ -53,6 +54,19 @@ def _lists() -> dict[str, frozenset[str]]:
         "place_preps": frozenset(pn["place_prepositions"]),
         "modifiers": frozenset(pn["infrastructure_modifiers"]),
     }
+
+
+@cache
+def _common() -> frozenset[str]:
+    path = Path(__file__).with_name("common_words.txt")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w for w in lines if w and not w.startswith("#"))
+
+
+# ISO 4217 and everyday currency words: written in capitals, never an actor.
+_CURRENCIES = frozenset({"rmb", "usd", "eur", "cny", "pen", "gbp", "jpy", "brl", "ars", "clp",
+                         "cop", "mxn", "bob", "crc", "ves", "uyu", "pyg", "gcl", "peso", "pesos",
+                         "bolivianos", "soles", "reais", "yuan", "renminbi", "dollars", "euros"})
 
 
 def _bare(word: str) -> str:
@@ -99,6 +113,8 @@ def _one(text: str, start: int, run: str, sentence_start: bool, gazetteer: Gazet
         words.pop()
     if not words:
         return
+    if _bare(words[0]) in _PLURAL_HEADS:
+        return  # "the Ministries of Defense of China and Ecuador": two bodies, named by the states
     name = " ".join(words)
     n_start = text.find(name, start, start + len(run))
     if n_start < 0:
@@ -107,11 +123,37 @@ def _one(text: str, start: int, run: str, sentence_start: bool, gazetteer: Gazet
         return
     if lead == 0 and sentence_start and len(words) == 1 and not words[0].isupper():
         return  # one capitalised word opening a sentence: any word could be there
+    if not _name_shaped(words, lists) and not titled:
+        return
     kind, name, n_start = _classify(text, name, n_start, titled, surnames, lists)
     if kind:
         keep(name, kind, n_start)
 
 
+def _name_shaped(words: list[str], lists: dict[str, frozenset[str]]) -> bool:
+    """Whether capitalised words can be a name: no model codes ("Y-12", "NJ5036"), no
+    currency; one word alone must be a rare word or an acronym, not a capitalised common
+    word ("Defense", "Staff"); several common words need an organisation, public-body or
+    infrastructure word among them ("Continental Gold", "High Court", not "Spare Parts")."""
+    bare = [_bare(w) for w in words]
+    if any(ch.isdigit() for w in words for ch in w) or any(b in _CURRENCIES for b in bare):
+        return False
+    common = _common()
+    content = [b for b in bare if b not in _JOINERS]
+    if len(content) == 1:
+        word = words[0] if len(words) == 1 else next(w for w in words if _bare(w) == content[0])
+        if word.isupper():
+            return len(word) >= 2 and _ROMAN.match(word) is None
+        return content[0] not in common and content[0] not in lists["org"] and content[0] not in lists["public"]
+    if all(b in common for b in content):
+        return any(b in lists["org"] or b in lists["public"] or b in lists["infra"] for b in content) or any(
+            w.isupper() and len(w) > 1 for w in words)
+    return True
+
+
+_PLURAL_HEADS = frozenset({"ministries", "governments", "embassies", "ministers", "companies", "firms",
+                           "banks", "ministerios", "gobiernos", "embajadas", "ministros", "empresas",
+                           "bancos", "fuerzas"})
 _AND = re.compile(r"[ \t]+(?:and|y|e|&)[ \t]+")
 
 
