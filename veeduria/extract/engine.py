@@ -156,6 +156,7 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     sentences: dict[int, _Sentence] = {}
     para_date: DateMention | None = None
     prev: _Sentence | None = None
+    recent: dict[str, Mention] = {}  # the last person and state named in the paragraph
     for i, span in enumerate(spans):
         para = discourse.paragraph_of(paragraphs, span[0])
         if prev is not None and prev.paragraph != para:
@@ -167,17 +168,21 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
             para_date = sent_dates[-1] if sent_dates else para_date
             continue
         sent = _Sentence(i, span, para)
+        if prev is None:
+            recent = {}
         # An attribution matters only when a name opens the sentence.
         body = (discourse.attribution_end(text, span)
                 if sent_mentions and sent_mentions[0].start - span[0] < 130 else None)
         if body is not None:
             # "According to X, ...": X is the source of what follows, not an actor in it.
             sent_mentions = [m for m in sent_mentions if m.start >= body]
-        if prev is not None and prev.index == i - 1 and prev.subject is not None:
-            cue = discourse.carry_cue(text, span, body)
-            if cue is not None and not any(m.start < cue[1] for m in sent_mentions):
-                # "It provided training...", "La empresa adquirió...": the previous subject.
-                ante = prev.subject
+        cue = discourse.carry(text, span, body) if prev is not None else None
+        if cue is not None and not any(m.start < cue[1] for m in sent_mentions):
+            # "It provided training...", "La empresa adquirió...": the previous subject;
+            # "El mandatario señaló...": the last person named; "the country": the last state.
+            ante = (recent.get(cue[2]) if cue[2] != "subject"
+                    else prev.subject if prev is not None and prev.index == i - 1 else None)
+            if ante is not None:
                 sent_mentions = [Mention(cue[0], cue[1], ante.text, ante.entity_id, new=ante.new,
                                          antecedent=(ante.start, ante.end))] + sent_mentions
         sent.mentions = sent_mentions
@@ -200,6 +205,13 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
             if sent.anaphor is not None:
                 _link(builder, prev, sent, by_sector.get(i, []), by_modality.get(i, []))
         sentences[i] = sent
+        for m in sent_mentions:
+            info = entities.get(m.entity_id)
+            if info is not None and m.antecedent is None:
+                if info.schema == "Person":
+                    recent["person"] = m
+                elif m.entity_id.startswith("state-") or m.entity_id in gazetteer.state_ids:
+                    recent["state"] = m
         result.claims.extend(sent.claims)
         para_date = sent_dates[-1] if sent_dates else para_date
         prev = sent
