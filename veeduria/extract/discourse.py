@@ -30,6 +30,13 @@ PERSON_ROLE = (r"(?:The|This|El|La|Este|Esta|Dicho|Dicha)\s+(?:(?:Chinese|Peruvi
                r"executive|ejecutivo|ejecutiva|official|funcionario|funcionaria|ambassador|embajador|"
                r"embajadora|canciller|diplomat|diplomático|leader|líder|spokesman|spokeswoman|vocero|vocera|"
                r"portavoz)(?:\s+(?:chino|china|ecuatoriano|peruano|boliviano))?(?=[\s,])")
+# A project named by what it is ("The railway", "La que será la cuarta central", "El proyecto"):
+# the last project named before.
+PROJECT_REF = (r"(?:(?:The|This|That|El|La|Este|Esta|Dicho|Dicha)\s+(?:que\s+ser[áa]\s+(?:el|la)\s+)?"
+               r"(?:[\w-]+\s+){0,2}?"
+               r"(?:project|plant|railway|railroad|line|port|terminal|mine|dam|bridge|highway|road|refinery|"
+               r"complex|proyecto|planta|central|obra|puerto|terminal|mina|represa|puente|ferrocarril|"
+               r"carretera|refiner[íi]a|complejo|tramo|yacimiento))(?=[\s,])")
 CARRY = re.compile(
     _INTRO
     + r"(?P<cue>(?:It|They|Ella|Ellos)(?=\s)"
@@ -39,7 +46,8 @@ CARRY = re.compile(
     r"(?:\s+(?:china|estatal|peruana|extranjera))?(?=[\s,])"
     r"|(?:El|Dicho|Este)\s+(?:banco|grupo|consorcio|prestamista|operador|conglomerado)(?:\s+(?:chino|estatal|peruano))?(?=[\s,])"
     + r"|(?P<person>" + PERSON_ROLE + r")"
-    + r"|(?P<state>(?:The|This)\s+country|(?:El|Este|Su|Nuestro)\s+pa[ií]s)(?=[\s,]))",
+    + r"|(?P<state>(?:The|This)\s+country|(?:El|Este|Su|Nuestro)\s+pa[ií]s)(?=[\s,])"
+    + r"|(?P<project>" + PROJECT_REF + r"))",
     re.IGNORECASE)
 
 _NOUNS = (
@@ -96,7 +104,8 @@ def carry_cue(text: str, span: tuple[int, int], body: int | None = None) -> tupl
 
 def carry(text: str, span: tuple[int, int], body: int | None = None) -> tuple[int, int, str] | None:
     """Like carry_cue, with what the cue stands for: "person" (a role: "the president"),
-    "state" ("the country", "el país") or "subject" (a pronoun, "the company")."""
+    "state" ("the country", "el país"), "project" ("the railway", "la central") or
+    "subject" (a pronoun, "the company")."""
     start = body if body is not None else _body_start(text, *span)
     first = text[start:start + 14].split(None, 1)
     if not first or first[0].lower().rstrip(",") not in _CARRY_FIRST:
@@ -104,7 +113,7 @@ def carry(text: str, span: tuple[int, int], body: int | None = None) -> tuple[in
     m = CARRY.match(text, start, span[1])
     if not m:
         return None
-    kind = "person" if m.group("person") else "state" if m.group("state") else "subject"
+    kind = next((k for k in ("person", "state", "project") if m.group(k)), "subject")
     return m.start("cue"), m.end("cue"), kind
 
 

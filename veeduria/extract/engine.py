@@ -156,7 +156,9 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     sentences: dict[int, _Sentence] = {}
     para_date: DateMention | None = None
     prev: _Sentence | None = None
-    recent: dict[str, Mention] = {}  # the last person and state named in the paragraph
+    # The last person, state and project named: news names them in one paragraph and
+    # refers to them by role in the next ("El mandatario", "the railway").
+    recent: dict[str, Mention] = {}
     for i, span in enumerate(spans):
         para = discourse.paragraph_of(paragraphs, span[0])
         if prev is not None and prev.paragraph != para:
@@ -168,15 +170,13 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
             para_date = sent_dates[-1] if sent_dates else para_date
             continue
         sent = _Sentence(i, span, para)
-        if prev is None:
-            recent = {}
         # An attribution matters only when a name opens the sentence.
         body = (discourse.attribution_end(text, span)
                 if sent_mentions and sent_mentions[0].start - span[0] < 130 else None)
         if body is not None:
             # "According to X, ...": X is the source of what follows, not an actor in it.
             sent_mentions = [m for m in sent_mentions if m.start >= body]
-        cue = discourse.carry(text, span, body) if prev is not None else None
+        cue = discourse.carry(text, span, body) if prev is not None or recent else None
         if cue is not None and not any(m.start < cue[1] for m in sent_mentions):
             # "It provided training...", "La empresa adquirió...": the previous subject;
             # "El mandatario señaló...": the last person named; "the country": the last state.
@@ -212,6 +212,8 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
                     recent["person"] = m
                 elif m.entity_id.startswith("state-") or m.entity_id in gazetteer.state_ids:
                     recent["state"] = m
+                elif info.schema in ("Project", "Asset"):
+                    recent["project"] = m
         result.claims.extend(sent.claims)
         para_date = sent_dates[-1] if sent_dates else para_date
         prev = sent

@@ -14,7 +14,7 @@ from veeduria.extract.scan import tokens
 from veeduria.text import slugify
 
 _LEADING = re.compile(r"^(?:The|A|An|Un|Una|In|En|Of|De|And|Y)\s+")
-_SENTENCE_END = re.compile(r"(?<=[a-zà-ÿ]{2})\.\s+")
+_SENTENCE_END = re.compile(r"(?<=[a-zà-ÿ]{2})\.\s+|(?<=[IVX][IVX])\.\s+(?=[A-ZÁÉÍÓÚÑ¿¡])")
 _ACRONYM = re.compile(rf"(?P<exp>{NAME})[ \t]+\((?P<acr>[A-ZÁÉÍÓÚÑ][A-Z0-9&ÁÉÍÓÚÑ-]{{1,9}})\)")
 _LIST_NEXT = re.compile(rf",?[ \t]+(?:and[ \t]+|y[ \t]+|e[ \t]+)?(?:secondarily[ \t]+|also[ \t]+)?(?P<name>{NAME})|,[ \t]*(?P<name2>{NAME})")
 _STOP = {

@@ -201,7 +201,10 @@ def _reused_last_words(text: str) -> set[str]:
 
 
 _INFRA_AFTER = re.compile(r"[ \t]+((?:[a-z-]+[ \t]+){0,2}?)([a-záéíóúñ]+)\b")
-_INFRA_BEFORE = re.compile(r"\b([a-záéíóúñ]+)[ \t]+(?:(?:de|del)[ \t]+(?:[a-záéíóúñ]+[ \t]+)?)?$")
+# Words between an infrastructure noun and the name it introduces.
+_NAMING = frozenset({"conocida", "conocido", "como", "known", "as", "called", "named", "llamada", "llamado",
+                     "denominada", "denominado", "nuclear", "hidroeléctrica", "hidroelectrica", "de", "del",
+                     "agua", "the", "el", "la", "so-called", "termoeléctrica", "solar", "eólica"})
 
 
 def _classify(text: str, name: str, start: int, titled: bool, surnames: set[str],
@@ -215,8 +218,10 @@ def _classify(text: str, name: str, start: int, titled: bool, surnames: set[str]
         full = text[start:after.end()]
         return "Project", full, start
     # "la represa Misicuni", "el ferrocarril Bulo Bulo-Montero", "proyecto Buriticá"
-    before = _INFRA_BEFORE.search(text, max(0, start - 40), start)
-    if before and before.group(1) in lists["infra"]:
+    before = text[max(0, start - 60):start].lower().split()
+    while before and (before[-1] in _NAMING or before[-1] in lists["modifiers"]):
+        before.pop()  # "la planta nuclear conocida como", "the so-called"
+    if before and before[-1].strip(",") in lists["infra"]:
         return "Project", name, start
     if any(w in lists["public"] for w in words):
         return "PublicBody", name, start
