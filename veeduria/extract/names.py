@@ -41,7 +41,8 @@ class NewName:
 
 # A date after a name is not part of it: "the Government of Uruguay on August 19".
 _TRAILING_DATE = re.compile(
-    r"\s+(?:on|in|since|until|by|el|en|desde)\s+(?:(?:January|February|March|April|May|June|July|"
+    r"\s+(?:on|in|since|until|by|el|en|desde)\s+(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+    r"lunes|martes|mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo|January|February|March|April|May|June|July|"
     r"August|September|October|November|December|enero|febrero|marzo|abril|mayo|junio|julio|"
     r"agosto|septiembre|setiembre|octubre|noviembre|diciembre)\b|\d).*$", re.IGNORECASE | re.DOTALL)
 # A plural head joining two names is two entities, not one: "the Ministries of Defense of
@@ -93,6 +94,8 @@ def discover(text: str, gazetteer: Gazetteer, toks: list[tuple[int, str]] | None
         name = _clean(raw)
         if schema == "Person":  # "General Mark Phillips and Chinese ambassador"
             name = re.split(r"\s+(?:and|y)\s+", name, maxsplit=1)[0]
+            if propernames.has_org_word(name):
+                schema = "Organization"  # "Rivera Capital, the firm's chairman": not a person
         elif " " in name:  # "the Ministry of Defense and China North Industries Corporation"
             name = _second_of_pair(name)
         offset = raw.find(name)
