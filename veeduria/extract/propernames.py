@@ -56,6 +56,11 @@ def _lists() -> dict[str, frozenset[str]]:
     }
 
 
+def common_words() -> frozenset[str]:
+    """Common English and Spanish words (lower case): see common_words.txt."""
+    return _common()
+
+
 @cache
 def _common() -> frozenset[str]:
     path = Path(__file__).with_name("common_words.txt")
@@ -111,6 +116,7 @@ def _one(text: str, start: int, run: str, sentence_start: bool, gazetteer: Gazet
     # sentence, an article ("La empresa"), which inside a sentence belongs to it ("La Paz").
     lead = 0
     while lead < len(words) and (_bare(words[lead]) in lists["titles"] or _bare(words[lead]) in lists["demonyms"]
+                                 or ("-" in words[lead] and _bare(words[lead]).split("-", 1)[0] in lists["demonyms"])
                                  or ((sentence_start or lead > 0) and _bare(words[lead]) in lists["skip"])):
         lead += 1
     titled = any(_bare(w) in lists["titles"] for w in words[:lead])
@@ -187,7 +193,8 @@ _JOINERS = frozenset({"of", "for", "on", "de", "del", "la", "las", "los", "y", "
 
 def _not_name(word: str, lists: dict[str, frozenset[str]]) -> bool:
     bare = _bare(word)
-    return bare in lists["skip"] or bare in lists["titles"] or bare in lists["demonyms"]
+    return (bare in lists["skip"] or bare in lists["titles"] or bare in lists["demonyms"]
+            or bare.split("-", 1)[0] in lists["demonyms"] and "-" in bare)  # "Chinese-sponsored"
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
