@@ -27,7 +27,7 @@ from veeduria.lang.names import Mention, capitalise
 
 FIELD_RE = re.compile(r"\{(\w+)\}")
 OPTIONAL_RE = re.compile(r"\[([^\[\]]*)\]")
-ROLE_FIELDS = ("subject", "object", "counterparty", "instrument", "location", "beneficiary")
+ROLE_FIELDS = ("subject", "object", "counterparty", "instrument", "location", "beneficiary", "party")
 FIGURE_FIELDS = ("amount", "share", "quantity")
 _OPEN, _CLOSE = "\x01", "\x02"  # around inserted values while the sentence is assembled
 
