@@ -441,3 +441,17 @@ def test_report_command(store, tmp_path: Path) -> None:  # noqa: ANN001
     assert bad.exit_code == 1 and "bad --since" in bad.output
     no_file = runner.invoke(cli, ["--db", store.url, "report", "--format", "pdf"])
     assert no_file.exit_code == 1 and "-o FILE" in no_file.output
+
+
+def test_conflicts_between_sources(reports) -> None:  # noqa: ANN001
+    """Two sources disagree on who bought Petrobras Energía Perú in 2013 and for how much;
+    stakes in Luz del Sur bought in different years, and a parent next to its subsidiary,
+    are not conflicts."""
+    for lang in ("en", "es"):
+        conflicts = reports[f"{lang}.brief"].conflicts
+        texts = " ".join(c.text for c in conflicts)
+        assert "Petrobras Energía Perú" in texts and "Sinopec" in texts and "CNPC" in texts
+        assert "Luz del Sur" not in texts and "Pluz" not in texts
+        petro = next(c for c in conflicts if "Petrobras" in c.text)
+        notes = {n.number: n for n in reports[f"{lang}.brief"].notes}
+        assert len({notes[f.note].source_id for f in petro.facts}) == 2

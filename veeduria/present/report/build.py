@@ -23,6 +23,7 @@ from veeduria.lang import (
 )
 from veeduria.lang import compact_money as format_compact_money
 from veeduria.lang import date as format_date
+from veeduria.lang import join as join_names
 from veeduria.lang import money as format_money
 from veeduria.lang import number as format_number
 from veeduria.lang import percent as format_percent
@@ -322,40 +323,68 @@ class Builder:
 
     # -- conflicts between sources
     def conflicts(self, claims: list[Claim], limit: int = 8) -> list[Conflict]:
-        """Facts two sources state differently: the same predicate between the same
-        entities, from different sources, with amounts apart by more than 10%, shares by
-        more than a point, or different years."""
+        """Facts two sources state differently: the same predicate about the same object,
+        from different sources, in the same year (or undated), naming different actors or
+        amounts more than 10% apart or stakes more than a point apart; or the same amount
+        dated to different years. Two stakes bought in different years are two facts, not
+        a conflict."""
         groups: dict[tuple, list[Claim]] = defaultdict(list)
         for c in claims:
-            subj = tuple(sorted(ce.entity_id for ce in c.roles if ce.role == "subject"))
             obj = tuple(sorted(ce.entity_id for ce in c.roles if ce.role == "object"))
-            if subj and obj:
-                groups[(c.predicate, subj, obj, c.modality)].append(c)
+            if obj:
+                groups[(c.predicate, obj, c.modality)].append(c)
+        lang = self.lang
         out = []
         for group in groups.values():
-            if len({c.source_id for c in group}) < 2:
-                continue
-            diffs = []
-            amounts = [c.amount_usd for c in group if c.amount_usd]
-            if len(amounts) > 1 and max(amounts) > 1.1 * min(amounts):
-                diffs.append(t("conflict_amount", self.lang, low=format_money(min(amounts), "USD", self.lang),
-                               high=format_money(max(amounts), "USD", self.lang)))
-            shares = [c.share for c in group if c.share is not None]
-            if len(shares) > 1 and max(shares) - min(shares) > 0.01:
-                diffs.append(t("conflict_share", self.lang, low=format_percent(min(shares), self.lang),
-                               high=format_percent(max(shares), self.lang)))
-            years = sorted({(c.date or "")[:4] for c in group if c.date})
-            if len(years) > 1:
-                diffs.append(t("conflict_year", self.lang, years=", ".join(years)))
+            group = sorted(group, key=_sort_key)
+            pairs = [(a, b) for i, a in enumerate(group) for b in group[i + 1:] if a.source_id != b.source_id]
+            diffs: list[str] = []
+            involved: dict[str, Claim] = {}
+            for a, b in pairs:
+                same_time = not a.date or not b.date or a.date[:4] == b.date[:4]
+                found = []
+                subj = [{ce.entity_id for ce in c.roles if ce.role == "subject"} for c in (a, b)]
+                if same_time and subj[0] and subj[1] and not subj[0] & subj[1] \
+                        and not self._related(subj[0], subj[1]):
+                    names = [join_names([entity_label(ce.entity, lang) for ce in c.roles if ce.role == "subject"], lang)
+                             for c in (a, b)]
+                    found.append(t("conflict_actor", lang, a=names[0], b=names[1]))
+                if same_time and a.amount_usd and b.amount_usd and \
+                        max(a.amount_usd, b.amount_usd) > 1.1 * min(a.amount_usd, b.amount_usd):
+                    low, high = sorted((a.amount_usd, b.amount_usd))
+                    found.append(t("conflict_amount", lang, low=format_money(low, "USD", lang),
+                                   high=format_money(high, "USD", lang)))
+                if same_time and a.share is not None and b.share is not None and abs(a.share - b.share) > 0.01:
+                    low, high = sorted((a.share, b.share))
+                    found.append(t("conflict_share", lang, low=format_percent(low, lang), high=format_percent(high, lang)))
+                if not same_time and a.amount_usd and b.amount_usd and \
+                        abs(a.amount_usd - b.amount_usd) <= 0.01 * max(a.amount_usd, b.amount_usd):
+                    found.append(t("conflict_year", lang, years=join_names([a.date[:4], b.date[:4]], lang)))
+                if found:
+                    diffs.extend(d for d in found if d not in diffs)
+                    involved.setdefault(a.id, a)
+                    involved.setdefault(b.id, b)
             if not diffs:
                 continue
             first = group[0]
-            what = t("conflict_head", self.lang, fact=label("predicate", first.predicate, self.lang),
-                     subject=", ".join(entity_label(ce.entity, self.lang) for ce in first.roles if ce.role == "subject"),
-                     object=", ".join(entity_label(ce.entity, self.lang) for ce in first.roles if ce.role == "object"))
-            out.append(Conflict(f"{what}: {'; '.join(diffs)}.", [self.fact(c) for c in sorted(group, key=_sort_key)]))
+            what = t("conflict_head", lang, fact=label("predicate", first.predicate, lang),
+                     object=join_names([entity_label(ce.entity, lang) for ce in first.roles if ce.role == "object"], lang))
+            out.append(Conflict(f"{what}: {'; '.join(diffs)}.",
+                                [self.fact(c) for c in sorted(involved.values(), key=_sort_key)]))
         out.sort(key=lambda x: -len(x.facts))
         return out[:limit]
+
+    def _related(self, a: set[str], b: set[str]) -> bool:
+        """Whether two sets of actors are one group: one owns the other up its chain, or
+        one side is a collective ("Chinese companies in Peru") that may include the other."""
+        ents = {e.id: e for e in (self.session.get(Entity, x) for x in a | b) if e is not None}
+        if any((ents[x].meta or {}).get("plural") for x in ents):
+            return True
+        cache = self.__dict__.setdefault("_chain_cache", {})
+
+        def up(eid: str) -> set[str]:
+            return {link.owner.id for link in ownership_chain(self.session, eid, cache=cache)}
+        return any(x in up(y) or y in up(x) for x in a for y in b)
 
     # -- what to watch
     def watch(self, claims: list[Claim], limit: int = 10) -> list[Fact]:
