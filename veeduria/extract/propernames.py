@@ -74,6 +74,10 @@ _CURRENCIES = frozenset({"rmb", "usd", "eur", "cny", "pen", "gbp", "jpy", "brl",
                          "bolivianos", "soles", "reais", "yuan", "renminbi", "dollars", "euros"})
 
 
+def is_public_body_word(word: str) -> bool:
+    return _bare(word) in _lists()["public"]
+
+
 def has_org_word(name: str) -> bool:
     """Whether a name holds a word of an organisation or public body ("Capital", "Bank")."""
     lists = _lists()
