@@ -82,3 +82,17 @@ def test_no_generated_sentence_has_known_defects(peru_store) -> None:  # noqa: A
             if not text[:1].isupper() and not text[:1].isdigit():
                 problems.append(f"{cid} [{lang}] does not start with a capital: {text}")
     assert not problems, "\n".join(problems)
+
+
+def test_api_gives_the_same_sentence(peru_store, table) -> None:  # noqa: ANN001
+    """The API's claim text is the sentence reports print, in the reader's language."""
+    from fastapi.testclient import TestClient
+
+    from veeduria.present.web import Settings, create_app
+
+    row = next(r for r in table if r["claim"] == "pe-pol-bri-2019")
+    with TestClient(create_app(peru_store, settings=Settings())) as client:
+        for lang in ("en", "es"):
+            client.cookies.set("lang", lang)
+            got = client.get(f"/api/claims/{row['claim']}").json()["text"]
+            assert _plain(got) == row[lang]

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from veeduria.export.claims import claim_to_dict
+from veeduria.lang import claim_sentence
 from veeduria.store.models import AuditEvent, Claim, ClaimEntity, Entity, Source
 from veeduria.text import parse_partial_date
 from veeduria.vocab import label
@@ -174,6 +175,8 @@ def claim_dict(claim: Claim, lang: str = "en") -> dict[str, Any]:
     out["domain_label"] = label("domain", claim.domain, lang)
     out["sector_label"] = label("sector", claim.sector, lang) if claim.sector else None
     out["date_sort"] = claim.date_sort
+    # The claim written out in the reader's language: the same sentence as reports give.
+    out["text"] = claim_sentence(claim, lang).text
     return out
 
 
