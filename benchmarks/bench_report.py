@@ -8,9 +8,10 @@ the seconds (wall clock, and CPU seconds of this process, which other jobs on a 
 machine do not inflate), sizes, page counts and the page the annex starts on.
 
 Measured 2026-12-03 on the 2-core development machine shared with other jobs (load
-average 5-6), Peru case, 282 claims:
-    en: build 1.4-2.7 s | pdf 6.7 s wall, 2.6 s CPU | 13 pages, briefing 10 + annex 3
-    es: build 1.4-2.2 s | pdf 7.6 s wall, 2.9 s CPU | 14 pages, briefing 10 + annex 4
+average 6-8, so wall times are two to three times the CPU time), Peru case, 282 claims:
+    en: build 1.0-1.5 s | pdf 5.1-7.9 s wall, 2.2-3.3 s CPU | 12 pages: briefing 8 + annex 4
+    es: build 0.5-1.0 s | pdf 4.3-4.4 s wall, 1.9-2.4 s CPU | 13-14 pages: briefing 8-9 + annex 5
+    whole run (build + PDF): 2.5-4.1 s of CPU.
 The old 77-78 page layout took 17-24 s (wall) for the PDF."""
 
 from __future__ import annotations
