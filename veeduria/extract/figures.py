@@ -408,7 +408,7 @@ _NOT_COUNTED = frozenset({"años", "years", "días", "days", "meses", "months", 
                           "horas", "minutes", "minutos", "times", "veces", "dollars", "dólares", "dolares",
                           "pesos", "euros", "soles", "reais", "yuan", "yuanes", "millones", "billones",
                           "millions", "billions", "thousands", "miles", "percent", "points", "puntos",
-                          "others", "otros", "otras", "times", "shares", "acciones", "decades", "décadas"})
+                          "others", "otros", "otras", "shares", "acciones", "decades", "décadas"})
 
 
 def _counted_nouns(text: str, starts: list[int]) -> list[re.Match[str]]:
