@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from veeduria.export.claims import claim_to_dict
-from veeduria.lang import claim_sentence
+from veeduria.lang import Mention, claim_sentence, mention, sentence
 from veeduria.store.models import AuditEvent, Claim, ClaimEntity, Entity, Source
 from veeduria.text import parse_partial_date
 from veeduria.vocab import label
@@ -113,7 +113,7 @@ def list_claims(session: Session, f: ClaimFilter, limit: int, offset: int,
     return total, list(rows)
 
 
-_CLAIM_COLS = [c for c in Claim.__table__.c if c.name not in ("meta",)]
+_CLAIM_COLS = list(Claim.__table__.c)  # meta too: translated qualifiers and places for the sentence
 _SOURCE_COLS = ("title", "url", "filename", "published", "publisher", "language")
 
 
@@ -137,15 +137,32 @@ def claim_page(session: Session, f: ClaimFilter, limit: int, offset: int, lang: 
         select(*_CLAIM_COLS, *(src[k].label(f"source_{k}") for k in _SOURCE_COLS))
         .join_from(Claim, Source, Claim.source_id == Source.id).where(Claim.id.in_(ids)))}
     roles: dict[str, list[dict[str, Any]]] = {}
+    mentions: dict[str, list[tuple[str, Mention]]] = {}
     for r in session.execute(
-            select(ClaimEntity.claim_id, ClaimEntity.role, Entity.id, Entity.name, Entity.schema)
+            select(ClaimEntity.claim_id, ClaimEntity.role, Entity.id, Entity.name, Entity.schema, Entity.meta)
             .join(Entity, Entity.id == ClaimEntity.entity_id).where(ClaimEntity.claim_id.in_(ids))
             .order_by(ClaimEntity.claim_id, ClaimEntity.position, ClaimEntity.id)):
         roles.setdefault(r.claim_id, []).append({"id": r.id, "name": r.name, "schema": r.schema, "role": r.role})
-    return total, [row_dict(rows[i], roles.get(i, []), lang) for i in ids if i in rows]
+        mentions.setdefault(r.claim_id, []).append((r.role, mention(r.name, r.meta, lang)))
+    return total, [row_dict(rows[i], roles.get(i, []), lang, mentions.get(i, [])) for i in ids if i in rows]
 
 
-def row_dict(r: Any, roles: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+class _RowClaim:
+    """A plain claim row seen as the sentence engine reads a claim."""
+
+    def __init__(self, r: Any) -> None:
+        self.r = r
+        self.meta = r.meta or {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.r, name)
+
+    def qualifier_in(self, lang: str) -> str | None:
+        return self.meta.get(f"qualifier_{lang}") or self.r.qualifier
+
+
+def row_dict(r: Any, roles: list[dict[str, Any]], lang: str,
+             mentions: list[tuple[str, Mention]] | None = None) -> dict[str, Any]:
     """The same shape as claim_dict, from a plain row."""
     return {
         "id": r.id,
@@ -166,6 +183,7 @@ def row_dict(r: Any, roles: list[dict[str, Any]], lang: str) -> dict[str, Any]:
         "domain_label": label("domain", r.domain, lang),
         "sector_label": label("sector", r.sector, lang) if r.sector else None,
         "date_sort": r.date_sort,
+        "text": sentence(_RowClaim(r), mentions or [], lang).text,
     }
 
 
