@@ -138,10 +138,10 @@ def test_report_filtered_by_domain_and_date(browser, server: str, fmt: str, lang
         assert path.suffix == f".{fmt}"
         if fmt == "md":
             assert text.startswith("# ") and "## Anexo A. Evidencia" in text
-            assert "Afirmaciones fechadas entre 1 de enero de 2020 y …" in text
+            assert "Afirmaciones fechadas desde el 1 de enero de 2020." in text
             assert "dominios Defensa" in text
         else:
-            assert '<html lang="en">' in text and "Claims dated from January 1, 2020" in text
+            assert '<html lang="en">' in text and "Claims dated from January 1, 2020 on." in text
         assert not errors, errors
     finally:
         context.close()

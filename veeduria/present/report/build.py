@@ -562,9 +562,11 @@ def build_report(session: Session, *, lang: str = "en", country: str | None = No
     scope = t("scope_domains", lang, domains=", ".join(label("domain", d, lang) for d in domains)) \
         if domains else t("scope_all", lang)
     date_scope = ""
-    if date_from or date_to:
-        date_scope = t("scope_dates", lang, start=format_date(date_from, lang) if date_from else "…",
-                       end=format_date(date_to, lang) if date_to else "…")
+    start, end = format_date(date_from, lang), format_date(date_to, lang)
+    if start and end:
+        date_scope = t("scope_dates", lang, start=start, end=end)
+    elif start or end:
+        date_scope = t("scope_from", lang, start=start) if start else t("scope_to", lang, end=end)
 
     # Citation numbers follow the reading order: summary, owners, money, conflicts, watch,
     # findings, timeline; the annex's full listing last.
