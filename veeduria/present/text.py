@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from veeduria.present.report.sentences import claim_sentence
 from veeduria.query import OwnershipLink, Profile
 from veeduria.store.models import Claim
-from veeduria.vocab import label
+from veeduria.vocab import is_cumulative, label, modality_word
 
 
 def money(value: float | None, currency: str | None) -> str:
@@ -27,6 +28,15 @@ def claim_figures(c: Claim) -> str:
     if c.quantity_value is not None:
         parts.append(f"{c.quantity_value:g} {c.quantity_unit or ''}".strip())
     return ", ".join(parts)
+
+
+def modality_tags(c: Claim, lang: str = "en") -> list[str]:
+    """What the claim is, when it is not a plain fact: "did not happen", "planned",
+    "cumulative to date"."""
+    tags = [] if c.modality in ("actual", None) else [modality_word(c.modality, lang)]
+    if is_cumulative(c.meta):
+        tags.append(modality_word("cumulative", lang))
+    return tags
 
 
 def link_text(link: OwnershipLink) -> str:
@@ -66,10 +76,14 @@ def profile_text(prof: Profile) -> str:
         for c in claims:
             others = ", ".join(f"{r.entity.name} ({r.role})" for r in c.roles if r.entity_id != e.id)
             figs = claim_figures(c)
+            tags = modality_tags(c)
             head = f"  - {c.date or '----'} {label('predicate', c.predicate)}"
+            head += f" [{', '.join(t.upper() for t in tags)}]" if tags else ""
             head += f": {others}" if others else ""
             head += f" [{figs}]" if figs else ""
             lines.append(head)
+            # The claim written out: a denial reads as one ("did not visit").
+            lines.append(f"      {claim_sentence(c, 'en').text}")
             lines.append(f'      "{c.quote}" — {c.source.title or c.source_id}'
                          f"{', ' + c.source.published if c.source.published else ''}")
     return "\n".join(lines)

@@ -29,7 +29,7 @@ from veeduria.present.report.strings import strings, t
 from veeduria.query import ownership_chain
 from veeduria.store.models import Claim, ClaimEntity, Entity
 from veeduria.vocab import domains as domain_vocab
-from veeduria.vocab import label
+from veeduria.vocab import is_cumulative, is_negative, label, modality_word
 
 # Claims stated as fact (preferred in the summary).
 FACT_MODALITIES = ("actual", "reported")
@@ -203,7 +203,7 @@ class Builder:
         stated as fact first (ownership has its own section)."""
         facts = []
         for area in self.amap.areas:
-            claims = [c for c in by_area.get(area.id, []) if c.modality not in ("negated",)]
+            claims = [c for c in by_area.get(area.id, []) if not is_negative(c.modality)]
             ranked = sorted(claims, key=lambda c: (c.predicate == "owns", c.modality not in FACT_MODALITIES,
                                                    tuple(-x for x in _salience(c)),
                                                    not (c.date and c.predicate in events), _sort_key(c)))
@@ -354,7 +354,12 @@ class Builder:
         if names("subject"):
             text = f"{names('subject')}: {text}"
         other = names("object") or names("counterparty") or names("location") or claim.place or ""
-        return f"{text} — {other}" if other else text
+        text = f"{text} — {other}" if other else text
+        # A planned visit or a running total is charted as what it is.
+        marker = modality_word(claim.modality, self.lang, "marker")
+        if is_cumulative(claim.meta):
+            marker = ", ".join(x for x in (marker, modality_word("cumulative", self.lang, "marker")) if x)
+        return f"{text} ({marker})" if marker else text
 
     @staticmethod
     def key_events(claims: list[Claim], cfg: dict[str, Any]) -> list[Claim]:
@@ -365,7 +370,8 @@ class Builder:
         standing = set(cfg.get("not_events") or [])
         limit = int(cfg.get("max_events", 24))
         rank = {"day": 0, "month": 1, "year": 2}
-        dated = [c for c in claims if c.date and c.predicate not in standing
+        # A claim that something did not happen is no event ("Xi did not travel to Chancay").
+        dated = [c for c in claims if c.date and c.predicate not in standing and not is_negative(c.modality)
                  and (c.predicate in event_predicates or c.date_precision in ("month", "day"))]
         dated.sort(key=lambda c: (c.predicate not in event_predicates, rank.get(c.date_precision or "year", 3),
                                   -(c.amount_usd or 0), c.date_sort or "", c.id))
