@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from veeduria.export.claims import claim_to_dict
+from veeduria.present.report.sentences import claim_sentence
 from veeduria.store.models import AuditEvent, Claim, ClaimEntity, Entity, Source
 from veeduria.text import parse_partial_date
-from veeduria.present.report.sentences import claim_sentence
 from veeduria.vocab import NEGATIVE_MODALITIES, label, modality_word
 
 MAX_LIMIT = 500
