@@ -41,8 +41,9 @@ def modality_tags(c: Claim, lang: str = "en") -> list[str]:
 
 def link_text(link: OwnershipLink) -> str:
     share = f" ({link.share * 100:g}%)" if link.share is not None else ""
-    since = f" since {link.claim.date}" if link.claim.date else ""
-    return f"{link.owner.name}{share}{since} [{link.claim.source.title or link.claim.source_id}]"
+    since = f" {link.when()}" if link.claim.date else ""
+    verb = "" if link.kind == "owner" else f"{link.verb()} "  # "owned by" is the default reading
+    return f"{verb}{link.owner.name}{share}{since} [{link.claim.source.title or link.claim.source_id}]"
 
 
 def profile_text(prof: Profile) -> str:
@@ -98,7 +99,8 @@ def profile_dict(prof: Profile) -> dict[str, Any]:
         "description": e.description, "foreign": e.foreign, "state_linkage": e.state_linkage,
         "names": [{"name": n.name, "lang": n.lang, "kind": n.kind} for n in e.names],
         "chain": [{"owner": {"id": lk.owner.id, "name": lk.owner.name}, "owned": {"id": lk.owned.id, "name": lk.owned.name},
-                   "share": lk.share, "date": lk.claim.date, "claim": lk.claim.id, "quote": lk.claim.quote,
+                   "share": lk.share, "link": lk.kind, "predicate": lk.claim.predicate,
+                   "date": lk.claim.date, "claim": lk.claim.id, "quote": lk.claim.quote,
                    "source": lk.claim.source_id} for lk in prof.chain],
         "claims": {d: [claim_to_dict(c) for c in cs] for d, cs in prof.claims_by_domain.items()},
     }

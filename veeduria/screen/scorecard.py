@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from veeduria.query import find_entity, ownership_chain
+from veeduria.query import find_one, ownership_chain
 from veeduria.screen import fmt
 from veeduria.screen.engine import Finding, load_rules, screen_facts
 from veeduria.screen.facts import Facts, load_facts
@@ -63,7 +63,8 @@ def _chain(session: Session, entity_id: str) -> list[dict[str, Any]]:
     return [{"owner": {"id": link.owner.id, "name": link.owner.name, "schema": link.owner.schema,
                        "country": link.owner.country},
              "owned": {"id": link.owned.id, "name": link.owned.name},
-             "share": link.share, "date": link.claim.date, "claim_id": link.claim.id}
+             "share": link.share, "date": link.claim.date, "claim_id": link.claim.id,
+             "link": link.kind, "predicate": link.claim.predicate}
             for link in ownership_chain(session, entity_id)]
 
 
@@ -92,12 +93,10 @@ def build_scorecard(facts: Facts, entity_id: str, findings: list[Finding],
 
 def scorecard(session: Session, entity: Entity | str, *, lang: str = "en",
               rules: list[Rule] | None = None) -> dict[str, Any]:
-    """The scorecard of a stored entity (an Entity, an id or a name)."""
+    """The scorecard of a stored entity (an Entity, an id or a name). A name that fits
+    several entities raises AmbiguousName (a LookupError listing them)."""
     if isinstance(entity, str):
-        found = find_entity(session, entity)
-        if found is None:
-            raise LookupError(f"no entity matches {entity!r}")
-        entity = found
+        entity = find_one(session, entity)
     rules = load_rules() if rules is None else rules
     facts = load_facts(session)  # every claim: the timeline and money need them all
     facts.entities.setdefault(entity.id, _view(entity))

@@ -26,7 +26,7 @@ from veeduria.present.report.i18n import (
 )
 from veeduria.present.report.sentences import claim_sentence, entity_label, fill
 from veeduria.present.report.strings import strings, t
-from veeduria.query import ownership_chain
+from veeduria.query import OPERATED_SCHEMATA, ownership_chain
 from veeduria.store.models import Claim, ClaimEntity, Entity
 from veeduria.vocab import domains as domain_vocab
 from veeduria.vocab import is_cumulative, is_negative, label, modality_word
@@ -244,7 +244,14 @@ class Builder:
                 if ce.entity is not None and ce.entity.foreign and ce.entity.schema in (
                         "Company", "Organization", "LegalEntity"):
                     foreign.setdefault(ce.entity.id, ce.entity)
+            if c.predicate in ("operates", "granted_concession") and not is_negative(c.modality):
+                # A project run by a foreign firm: its chain starts at the operator.
+                for ce in c.roles:
+                    if ce.role == "object" and ce.entity is not None and ce.entity.schema in OPERATED_SCHEMATA:
+                        foreign.setdefault(ce.entity.id, ce.entity)
         found = {eid: ownership_chain(self.session, eid) for eid in sorted(foreign)}
+        found = {eid: chain for eid, chain in found.items()
+                 if chain and (foreign[eid].foreign or any(lk.owner.foreign for lk in chain))}
         found = {eid: chain for eid, chain in found.items() if chain}
         # A firm that appears higher up another firm's chain is shown inside that chain.
         upstream = {link.owner.id for chain in found.values() for link in chain}
@@ -259,7 +266,8 @@ class Builder:
                           "owner": entity_label(link.owner, self.lang),
                           "share": format_percent(link.share, self.lang) if link.share is not None else "",
                           "date": format_date(link.claim.date, self.lang)}
-                text = fill(t("chain_link", self.lang), fields) or ""
+                key = "chain_link" if link.kind in ("owner", "supervisor") else f"chain_link_{link.kind}"
+                text = fill(t(key, self.lang), fields) or ""
                 links.append(Fact(text[0].upper() + text[1:] + ".", link.claim.id,
                                   self.cites.cite(link.claim)))
             path = [entity_label(ent, self.lang)] + [entity_label(x.owner, self.lang) for x in chain]

@@ -142,6 +142,8 @@ def link_dict(link: Any) -> dict[str, Any]:
     return {"owner": {"id": link.owner.id, "name": link.owner.name, "schema": link.owner.schema},
             "owned": {"id": link.owned.id, "name": link.owned.name, "schema": link.owned.schema},
             "share": link.share, "date": c.date, "claim": c.id, "quote": c.quote,
+            # owner | supervisor | operator | concessionaire (a project starts at its operator)
+            "link": link.kind, "predicate": c.predicate,
             "source": {"id": c.source_id, "title": c.source.title if c.source else None},
             "offsets": [c.offset_start, c.offset_end] if c.offset_start is not None else None}
 
