@@ -33,6 +33,7 @@ from veeduria.present.web.data import (
     build_network,
     claim_counts_by_domain,
     claim_dict,
+    claim_text,
     claim_page,
     claims_per_year,
     data_version,
@@ -249,7 +250,8 @@ def api_claim(request: Request, claim_id: str, session: DB) -> dict[str, Any]:
     if claim is None:
         raise WebError(404, f"no claim with id {claim_id!r}")
     out = claim_dict(claim, lang_of(request))
-    out.update({"note": claim.note, "duplicate_of": claim.duplicate_of, "case_id": claim.case_id})
+    out.update({"note": claim.note, "duplicate_of": claim.duplicate_of, "case_id": claim.case_id,
+                "text": claim_text(claim, lang_of(request))})
     return out
 
 

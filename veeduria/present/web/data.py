@@ -179,9 +179,12 @@ def claim_dict(claim: Claim, lang: str = "en") -> dict[str, Any]:
     out["sector_label"] = label("sector", claim.sector, lang) if claim.sector else None
     out["date_sort"] = claim.date_sort
     out["modality_label"] = modality_word(claim.modality, lang)
-    # The claim written out with its modality ("Xi Jinping did not visit Chancay").
-    out["text"] = claim_sentence(claim, lang if lang in ("en", "es") else "en").text
     return out
+
+
+def claim_text(claim: Claim, lang: str = "en") -> str:
+    """The claim written out with its modality ("Xi Jinping did not visit Chancay")."""
+    return claim_sentence(claim, lang if lang in ("en", "es") else "en").text
 
 
 def entity_dict(ent: Entity) -> dict[str, Any]:
