@@ -14,7 +14,7 @@ from veeduria.screen.facts import Facts, load_facts
 from veeduria.screen.rules import Rule
 from veeduria.screen.taxonomy import taxonomy
 from veeduria.store.models import Entity
-from veeduria.vocab import label
+from veeduria.vocab import is_negative, label
 
 MONEY_PREDICATES = ("invests_in", "acquired", "donated_to", "project_cost", "arbitration",
                     "caused_loss")
@@ -39,12 +39,14 @@ def money_flows(facts: Facts, entity_id: str, lang: str = "en") -> dict[str, Any
             continue
         direction = "out" if entity_id in claim.entities("subject") else "in"
         row = {"claim_id": claim.id, "predicate": claim.predicate, "modality": claim.modality,
+               "cumulative": claim.cumulative,
                "amount": fmt.money(claim.amount_value, claim.amount_currency, lang),
                "usd": claim.amount_usd, "date": claim.date,
                "counterparts": [facts.name(e) for e, _ in claim.roles if e != entity_id],
                "text": fmt.sentence(claim, facts.name, lang)}
         flows[direction].append(row)
-        if claim.amount_usd is not None:
+        if claim.amount_usd is not None and not is_negative(claim.modality):
+            # Listed above, but "did not invest $X" adds to no total.
             totals[direction][claim.modality] = totals[direction].get(claim.modality, 0.0) + claim.amount_usd
     committed = set(taxonomy()["money"]["committed_modalities"])
     return {**flows, "totals_usd": totals,
