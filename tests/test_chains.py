@@ -56,6 +56,10 @@ def test_screen_follows_the_operator_to_the_state(peru_store) -> None:  # noqa: 
     card = json.loads(run(peru_store, "screen", "chancay-port", "--json").output)
     assert [link["owner"]["id"] for link in card["chain"]][-1] == "sasac"
     assert card["chain"][0]["link"] == "operator" and card["state"]["id"] == "sasac"
+    text = run(peru_store, "screen", "chancay-port").output
+    assert "<- operated by Cosco Shipping Ports Chancay Perú S.A. as of 2025" in text
+    assert "since 2019-01" in text
+    assert "<- operado por Cosco" in run(peru_store, "screen", "chancay-port", "--lang", "es").output
 
 
 @pytest.mark.parametrize("command", ["chain", "show", "screen"])

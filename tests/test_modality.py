@@ -29,6 +29,7 @@ from veeduria.screen.engine import claim_passes
 from veeduria.screen.facts import ClaimView, Facts, claim_view, load_facts
 from veeduria.screen.indicators import compute
 from veeduria.screen.network import graph_from_facts
+from veeduria.screen.scorecard import scorecard
 from veeduria.store.models import Claim
 from veeduria.store.writer import upsert_claim, upsert_entity, upsert_source
 from veeduria.vocab import MODALITIES, modality_word, predicates, template_variants
@@ -183,6 +184,8 @@ def test_pages_and_api_show_the_denial(peru: TestClient) -> None:
         assert "Hasta septiembre de 2025" in port and "acumulado a la fecha" in port
     finally:
         peru.cookies.delete("lang")
+    source_page = peru.get("/source/ellis-2025-peru-active-neutrality").text  # the claim's page
+    assert "Xi Jinping did not visit Chancay" in source_page and "tag-neg" in source_page
     one = peru.get(f"/api/claims/{XI}").json()
     assert one["modality"] == "negated" and "did not visit" in one["text"]
     assert one["modality_label"] == "did not happen"
@@ -262,6 +265,9 @@ def test_denied_claims_are_no_money_and_no_owner(store) -> None:  # noqa: ANN001
         assert text.startswith("Denied: In 2024, Dragon Mining invested US$700 million")
         es = claim_sentence(s.get(Claim, "denied-paid"), "es").text
         assert es.startswith("Desmentido: ")
+        money = scorecard(s, "mine")["money"]
+        assert {r["claim_id"] for r in money["in"]} == {"paid", "not-paid", "denied-paid"}
+        assert money["totals_usd"]["in"] == {"actual": pytest.approx(100e6)}
     facts = Facts([ClaimView(id="d", predicate="invests_in", roles=[("firm", "subject")],
                              modality="denied")])
     assert not claim_passes({"predicates": ["invests_in"]}, facts.claims[0], facts)
