@@ -3,6 +3,7 @@ it) and names that fit several entities, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from veeduria.cli import cli
 from veeduria.model import ClaimRecord, EntityRecord
+from veeduria.present.report import build_report
 from veeduria.present.web import Settings, create_app
 from veeduria.query import AmbiguousName, find_one, name_candidates, operators_of, ownership_chain
 from veeduria.store.models import Entity
@@ -81,6 +83,19 @@ def test_marcona_is_a_mine_and_a_town(peru_store) -> None:  # noqa: ANN001
         assert find_one(s, "Toromocho").id == "toromocho"
         with pytest.raises(LookupError, match="no entity matches"):
             find_one(s, "zzzz qqqq no such thing")
+
+
+def test_report_chains_start_at_projects(peru_store) -> None:  # noqa: ANN001
+    with peru_store.reader() as session:
+        for lang, verb in (("en", "is operated by"), ("es", "es operado por")):
+            rep = build_report(session, lang=lang, country="pe", today=dt.date(2025, 11, 1))
+            port = next(ch for ch in rep.chains if ch.entity_id == "chancay-port")
+            assert len(port.path) == 5 and len(port.links) == 4
+            assert verb in port.links[0].text and port.links[0].claim_id == "pe-log-cosco-controls-chancay"
+            assert port.links[-1].claim_id == "pe-own-sasac-cosco-shipping"
+            assert any(ch.entity_id == "toromocho" for ch in rep.chains)
+            # The operator's own chain is shown inside the project's, not again.
+            assert not any(ch.entity_id == "cosco-shipping-ports-chancay" for ch in rep.chains)
 
 
 @pytest.fixture(scope="module")
