@@ -164,6 +164,12 @@ def test_exports_keep_modality_and_cumulative(peru_store, tmp_path: Path) -> Non
     run(peru_store, "export", "csv", "-o", str(table))
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(table.read_text(encoding="utf-8")))}
     assert rows[XI]["modality"] == "negated" and rows[SPENT]["cumulative"] == "True"
+    ftm = tmp_path / "ftm.jsonl"
+    run(peru_store, "export", "ftm", "-o", str(ftm))
+    proxies = {p["id"]: p for p in map(json.loads, ftm.read_text(encoding="utf-8").splitlines())}
+    assert not any(XI in pid for pid in proxies)  # FtM cannot say a link did not exist
+    spent = next(p for pid, p in proxies.items() if pid.endswith(SPENT))
+    assert "cumulative to date" in json.dumps(spent["properties"])
 
 
 @pytest.fixture(scope="module")
