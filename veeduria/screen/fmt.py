@@ -78,7 +78,7 @@ def sentence(claim, name_of, lang: str = "en") -> str:  # noqa: ANN001 - ClaimVi
     fallback = "{subject}: " + str(spec.get("label") or claim.predicate) + "[ ({qualifier})]"
     values = {role: join((name_of(e) for e in claim.entities(role)), lang)
               for role in ("subject", "object", "counterparty", "instrument", "location",
-                           "beneficiary")}
+                           "beneficiary", "party")}
     when = claim.date or ""
     if cumulative and when:
         when = modality_word("cumulative", lang, "as_of").format(date=when)

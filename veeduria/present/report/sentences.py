@@ -28,7 +28,7 @@ from veeduria.vocab import is_cumulative, label, modality_word, predicates, temp
 
 FIELD_RE = re.compile(r"\{(\w+)\}")
 OPTIONAL_RE = re.compile(r"\[([^\[\]]*)\]")
-ROLE_FIELDS = ("subject", "object", "counterparty", "instrument", "location", "beneficiary")
+ROLE_FIELDS = ("subject", "object", "counterparty", "instrument", "location", "beneficiary", "party")
 FIGURE_FIELDS = ("amount", "share", "quantity")
 
 
