@@ -41,9 +41,10 @@ def _survivor(session: Session, ent: Entity | None) -> Entity | None:
 
 def name_candidates(session: Session, name: str, limit: int = 12) -> list[Entity]:
     """Every entity a name could mean: an id means itself; else the entities with that exact
-    (folded) name or alias. When those are all places (or there are none), projects and
-    assets named after the place are candidates too ("Chancay": the town, the Port of
-    Chancay), as long as the rest of their name is short ("port of", "mina de")."""
+    (folded) name or alias. When those are all places, projects and assets named after the
+    place are candidates too ("Chancay": the town, the Port of Chancay), as long as the rest
+    of their name is short ("port of", "mina de"). No exact match: no candidates (callers
+    then try full-text search)."""
     ent = session.get(Entity, name)
     if ent is not None:
         return [_survivor(session, ent)]  # type: ignore[list-item]
@@ -56,7 +57,7 @@ def name_candidates(session: Session, name: str, limit: int = 12) -> list[Entity
         e = _survivor(session, e)
         if e is not None:
             found.setdefault(e.id, e)
-    if all(e.schema in PLACE_SCHEMATA for e in found.values()):
+    if found and all(e.schema in PLACE_SCHEMATA for e in found.values()):
         words = key.split()
         like = select(EntityName.entity_id, EntityName.normalized).join(Entity).where(
             Entity.schema.in_(OPERATED_SCHEMATA), EntityName.normalized.like(f"%{key}%"))
