@@ -228,6 +228,14 @@ def test_report_writes_and_charts_the_modality(peru_store) -> None:  # noqa: ANN
                 assert "Hasta septiembre de 2025" in md and "acumulado a la fecha" in md
 
 
+def test_a_running_total_is_not_added_to_other_amounts(peru_store) -> None:  # noqa: ANN001
+    with peru_store.reader() as s:
+        totals = scorecard(s, "chancay-port")["money"]["totals_usd"]["in"]
+        spent = s.get(Claim, SPENT).amount_usd
+    assert totals["cumulative"] == pytest.approx(spent)
+    assert totals.get("actual", 0) < spent  # the parts, without the total to date
+
+
 def test_screening_and_network_ignore_denials(peru_store) -> None:  # noqa: ANN001
     with peru_store.reader() as s:
         facts = load_facts(s)

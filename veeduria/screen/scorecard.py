@@ -31,9 +31,12 @@ def split_findings(findings: list[Finding], facts: Facts, entity_id: str) -> tup
 
 def money_flows(facts: Facts, entity_id: str, lang: str = "en") -> dict[str, Any]:
     """Money into the entity (it is the object or beneficiary) and out of it (it is the
-    subject), in USD where known, split by modality."""
+    subject), in USD where known, split by modality. A running total ("spent to date") is
+    never added to other amounts: it has a total of its own, `cumulative`, the latest such
+    figure per counterpart."""
     flows: dict[str, list[dict[str, Any]]] = {"in": [], "out": []}
     totals = {d: {} for d in flows}
+    running: dict[str, dict[tuple[str, ...], tuple[str, float]]] = {d: {} for d in flows}
     for claim in facts.by_entity.get(entity_id, []):
         if claim.predicate not in MONEY_PREDICATES or claim.amount_value is None:
             continue
@@ -45,9 +48,18 @@ def money_flows(facts: Facts, entity_id: str, lang: str = "en") -> dict[str, Any
                "counterparts": [facts.name(e) for e, _ in claim.roles if e != entity_id],
                "text": fmt.sentence(claim, facts.name, lang)}
         flows[direction].append(row)
-        if claim.amount_usd is not None and not is_negative(claim.modality):
-            # Listed above, but "did not invest $X" adds to no total.
-            totals[direction][claim.modality] = totals[direction].get(claim.modality, 0.0) + claim.amount_usd
+        if claim.amount_usd is None or is_negative(claim.modality):
+            continue  # listed above, but "did not invest $X" adds to no total
+        if claim.cumulative and claim.modality in ("actual", "reported", "estimated"):
+            key = tuple(sorted(e for e, _ in claim.roles if e != entity_id))
+            when = claim.date_sort or ""
+            if key not in running[direction] or when >= running[direction][key][0]:
+                running[direction][key] = (when, claim.amount_usd)
+            continue
+        totals[direction][claim.modality] = totals[direction].get(claim.modality, 0.0) + claim.amount_usd
+    for direction, latest in running.items():
+        if latest:
+            totals[direction]["cumulative"] = sum(usd for _, usd in latest.values())
     committed = set(taxonomy()["money"]["committed_modalities"])
     return {**flows, "totals_usd": totals,
             "committed_usd": sum(v for d in totals.values() for m, v in d.items() if m in committed)}
