@@ -31,8 +31,9 @@ PERSON_ROLE = (r"(?:The|This|El|La|Este|Esta|Dicho|Dicha)\s+(?:(?:Chinese|Peruvi
                r"embajadora|canciller|diplomat|diplomático|leader|líder|spokesman|spokeswoman|vocero|vocera|"
                r"portavoz)(?:\s+(?:chino|china|ecuatoriano|peruano|boliviano))?(?=[\s,])")
 # A project named by what it is ("The railway", "La que será la cuarta central", "El proyecto"):
-# the last project named before.
-PROJECT_REF = (r"(?:(?:The|This|That|El|La|Este|Esta|Dicho|Dicha)\s+(?:que\s+ser[áa]\s+(?:el|la)\s+)?"
+# the last project named before. ("Dicho proyecto", "this project" refer to the deal just told:
+# see anaphor().)
+PROJECT_REF = (r"(?:(?:The|El|La)\s+(?:que\s+ser[áa]\s+(?:el|la)\s+)?"
                r"(?:[\w-]+\s+){0,2}?"
                r"(?:project|plant|railway|railroad|line|port|terminal|mine|dam|bridge|highway|road|refinery|"
                r"complex|proyecto|planta|central|obra|puerto|terminal|mina|represa|puente|ferrocarril|"

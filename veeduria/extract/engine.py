@@ -29,6 +29,7 @@ from veeduria.vocab import PARTY_ROLE, predicates
 
 METHOD = "extract:rules-v1"
 MAX_QUOTE = ClaimRecord.MAX_QUOTE
+MAX_MENTIONS = 5000  # per document, in its meta; a bound for hostile or huge texts
 PLACE_SCHEMATA = {"Address", "Territory"}
 # Figures with no relation word: what they most likely state.
 FALLBACK = {"share": "market_share", "money": "stated_figure", "quantity": "has_capacity"}
@@ -82,6 +83,9 @@ class Extraction:
     new_entities: list[EntityRecord] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     words: int = 0
+    # Every recognised name as [start, end, text, entity id, schema], for the source's meta:
+    # a document's people and companies stay findable where no claim names them.
+    mention_table: list[list[Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -222,6 +226,9 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     used = {eid for c in result.claims for eid, _ in c.entities}
     result.new_entities = [_entity_record(n, meta) for n in new_names if n.entity_id in used]
     result.new_entities += [_state_record(entities[eid], meta) for eid in sorted(used & gazetteer.state_ids)]
+    result.mention_table = [[m.start, m.end, m.text, m.entity_id,
+                             entities[m.entity_id].schema if m.entity_id in entities else None]
+                            for m in mentions[:MAX_MENTIONS]]
     return result
 
 

@@ -56,6 +56,11 @@ def _lists() -> dict[str, frozenset[str]]:
     }
 
 
+def common_words() -> frozenset[str]:
+    """Common English and Spanish words (lower case): see common_words.txt."""
+    return _common()
+
+
 @cache
 def _common() -> frozenset[str]:
     path = Path(__file__).with_name("common_words.txt")
@@ -67,6 +72,12 @@ def _common() -> frozenset[str]:
 _CURRENCIES = frozenset({"rmb", "usd", "eur", "cny", "pen", "gbp", "jpy", "brl", "ars", "clp",
                          "cop", "mxn", "bob", "crc", "ves", "uyu", "pyg", "gcl", "peso", "pesos",
                          "bolivianos", "soles", "reais", "yuan", "renminbi", "dollars", "euros"})
+
+
+def has_org_word(name: str) -> bool:
+    """Whether a name holds a word of an organisation or public body ("Capital", "Bank")."""
+    lists = _lists()
+    return any(_bare(w) in lists["org"] or _bare(w) in lists["public"] for w in name.split())
 
 
 def _bare(word: str) -> str:
@@ -91,7 +102,7 @@ def find(text: str, gazetteer: Gazetteer, keep: Keep, taken: Callable[[int, int]
         if _headline(line):
             continue
         for m in _RUN.finditer(line):
-            start, end = line_start + m.start(), line_start + m.end()
+            start = line_start + m.start()
             sentence_start = _OPENERS.search(text, max(0, start - 3), start) is not None or start == 0
             for part_start, part in _split_coordination(m.group(), lists):
                 _one(text, start + part_start, part, sentence_start and part_start == 0,
@@ -105,6 +116,7 @@ def _one(text: str, start: int, run: str, sentence_start: bool, gazetteer: Gazet
     # sentence, an article ("La empresa"), which inside a sentence belongs to it ("La Paz").
     lead = 0
     while lead < len(words) and (_bare(words[lead]) in lists["titles"] or _bare(words[lead]) in lists["demonyms"]
+                                 or ("-" in words[lead] and _bare(words[lead]).split("-", 1)[0] in lists["demonyms"])
                                  or ((sentence_start or lead > 0) and _bare(words[lead]) in lists["skip"])):
         lead += 1
     titled = any(_bare(w) in lists["titles"] for w in words[:lead])
@@ -181,7 +193,8 @@ _JOINERS = frozenset({"of", "for", "on", "de", "del", "la", "las", "los", "y", "
 
 def _not_name(word: str, lists: dict[str, frozenset[str]]) -> bool:
     bare = _bare(word)
-    return bare in lists["skip"] or bare in lists["titles"] or bare in lists["demonyms"]
+    return (bare in lists["skip"] or bare in lists["titles"] or bare in lists["demonyms"]
+            or bare.split("-", 1)[0] in lists["demonyms"] and "-" in bare)  # "Chinese-sponsored"
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -200,7 +213,7 @@ def _reused_last_words(text: str) -> set[str]:
     return {w for w, n in counts.items() if n >= 2}
 
 
-_INFRA_AFTER = re.compile(r"[ \t]+((?:[a-z-]+[ \t]+){0,2}?)([a-záéíóúñ]+)\b")
+_FOLLOWING = re.compile(r"[ \t]+((?:[a-záéíóúñ-]+(?:[ \t]+|\b)){1,3})")
 # Words between an infrastructure noun and the name it introduces.
 _NAMING = frozenset({"conocida", "conocido", "como", "known", "as", "called", "named", "llamada", "llamado",
                      "denominada", "denominado", "nuclear", "hidroeléctrica", "hidroelectrica", "de", "del",
@@ -212,11 +225,13 @@ def _classify(text: str, name: str, start: int, titled: bool, surnames: set[str]
     words = [_bare(w) for w in name.split()]
     end = start + len(name)
     # "the Jama mine", "the RTB Bor copper complex", "Jakarta-Bandung high-speed railway"
-    after = _INFRA_AFTER.match(text, end)
-    if after and after.group(2) in lists["infra"] and all(
-            w in lists["modifiers"] for w in after.group(1).split()):
-        full = text[start:after.end()]
-        return "Project", full, start
+    following = _FOLLOWING.match(text, end)
+    if following:
+        for k, word in enumerate(following.group(1).split()):
+            if word in lists["infra"]:
+                return "Project", text[start:end] + " " + " ".join(following.group(1).split()[:k + 1]), start
+            if word not in lists["modifiers"]:
+                break
     # "la represa Misicuni", "el ferrocarril Bulo Bulo-Montero", "proyecto Buriticá"
     before = text[max(0, start - 60):start].lower().split()
     while before and (before[-1] in _NAMING or before[-1] in lists["modifiers"]):
