@@ -25,7 +25,7 @@ from veeduria.extract.scan import tokens
 from veeduria.extract.sentences import sentence_spans
 from veeduria.extract.states import keep_state
 from veeduria.model import ClaimRecord, EntityRecord, Quantity
-from veeduria.vocab import PARTY_ROLE, predicates
+from veeduria.vocab import NEGATIVE_MODALITIES, PARTY_ROLE, predicates
 
 METHOD = "extract:rules-v1"
 MAX_QUOTE = ClaimRecord.MAX_QUOTE
@@ -34,6 +34,9 @@ PLACE_SCHEMATA = {"Address", "Territory"}
 # Figures with no relation word: what they most likely state.
 FALLBACK = {"share": "market_share", "money": "stated_figure", "quantity": "has_capacity"}
 _FALLBACK_RELATION = {k: Relation(v, "economy") for k, v in FALLBACK.items()}
+_CUMULATIVE = re.compile(r"(?<!\w)(?:to\s+date|so\s+far|thus\s+far|as\s+of\s+(?:now|today)|cumulative(?:ly)?|"
+                         r"hasta\s+(?:la\s+fecha|ahora|el\s+momento)|a\s+la\s+fecha|acumulad[oa]s?|"
+                         r"en\s+lo\s+que\s+va)(?!\w)", re.IGNORECASE)
 _COOCCURRENCE = Relation("associated_with", "economy")
 _PARTITIVE = {"de", "of", "in", "en"}
 # Between two coordinated actors: "and the Bolivian Minister of Defense", "y el embajador".
@@ -636,6 +639,8 @@ class _Builder:
             "mentions": [_mention_meta(m, q_start, q_end) for m, _ in roles],
             "_figs": [f.start for f in figs],
         }
+        if figs and _CUMULATIVE.search(self.text, q_start, q_end):
+            meta["cumulative"] = True  # "$1.4 billion spent to date": a running total, not one outlay
         if date is not None:
             meta["date_text"] = self.text[date.start:date.end]
             if date_from != "quote":
@@ -742,6 +747,9 @@ class _Builder:
 
     def _modality(self, modalities: list[_At], anchor: tuple[int, int], rel: Relation) -> str:
         near = [m for m in modalities if anchor[0] - 60 <= m.start <= anchor[1] + 20]
+        negative = [m for m in near if m.value in NEGATIVE_MODALITIES]
+        if negative:  # "abandoned plans to build": the plan is off, whatever is nearer
+            return min(negative, key=lambda m: abs(m.start - anchor[0])).value
         if near:
             return min(near, key=lambda m: abs(m.start - anchor[0])).value
         return rel.modality or "actual"
