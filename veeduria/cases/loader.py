@@ -279,4 +279,9 @@ def load_case(store: Store, case: str | Path, *, actor: str = "loader", force: b
             session.add(LoadedCase(id=data.id, digest=data.digest, counts=counts))
         else:
             loaded.digest, loaded.counts = data.digest, counts
+        session.flush()
+        # Sources that disagree about one event go to the review queue.
+        from veeduria.resolve.events import sync_conflicts
+
+        counts["conflicts_queued"] = sync_conflicts(session)
     return LoadResult(data.id, False, counts)
