@@ -42,9 +42,15 @@ def money_flows(facts: Facts, entity_id: str, lang: str = "en") -> dict[str, Any
                "amount": fmt.money(claim.amount_value, claim.amount_currency, lang),
                "usd": claim.amount_usd, "date": claim.date,
                "counterparts": [facts.name(e) for e, _ in claim.roles if e != entity_id],
-               "text": fmt.sentence(claim, facts.name, lang)}
+               "text": fmt.sentence(claim, facts.name, lang),
+               "counted": facts.counts_money(claim), "same_event": facts.same_event(claim)}
+        ev = facts.events().get(claim.id)
+        if ev is not None and len(ev.members) > 1:
+            row["event"] = ev.id
         flows[direction].append(row)
-        if claim.amount_usd is not None:
+        # Each event adds once: a figure to date and the parts it includes, or two sources
+        # telling one purchase, are not summed (docs/events.md).
+        if claim.amount_usd is not None and row["counted"]:
             totals[direction][claim.modality] = totals[direction].get(claim.modality, 0.0) + claim.amount_usd
     committed = set(taxonomy()["money"]["committed_modalities"])
     return {**flows, "totals_usd": totals,
