@@ -228,8 +228,11 @@ def entity_page(request: Request, entity_id: str, session: DB) -> Response:
     findings = None if found is None else by_severity(found)
     card = integrations.scorecard(session, ent, lang) if is_project else None
     related = card.get("related_findings") if isinstance(card, dict) else None
+    from veeduria.resolve.events import events_for_entities
+
+    events = [ev for ev in events_for_entities(session, [ent.id]) if len(ev.members) > 1]
     return render(request, "entity.html", {
-        "e": ent, "chain": ownership_chain(session, ent.id), "owners": owners_of(session, ent.id),
+        "events": events, "e": ent, "chain": ownership_chain(session, ent.id), "owners": owners_of(session, ent.id),
         "subsidiaries": [(s, c) for s, c in subsidiaries_of(session, ent.id) if s is not None],
         "by_domain": dict(sorted(by_domain.items(), key=lambda kv: (-len(kv[1]), kv[0]))), "n_claims": len(claims),
         "findings": findings or [], "findings_available": findings is not None,
@@ -237,6 +240,21 @@ def entity_page(request: Request, entity_id: str, session: DB) -> Response:
         "scorecard": card, "evidence": evidence_for(session, findings, related),
         "scorecard_available": integrations.optional("veeduria.screen.scorecard", "scorecard") is not None,
     })
+
+
+@router.get("/event/{event_id}", response_class=HTMLResponse)
+def event_page(request: Request, event_id: str, session: DB) -> Response:
+    from veeduria.present.web.data import event_context
+    from veeduria.resolve.events import EventError, counted_rule, get_event
+
+    try:
+        ev = get_event(session, event_id)
+    except EventError as exc:
+        raise WebError(404, str(exc)) from None
+    if ev.id != event_id:
+        return RedirectResponse(f"/event/{ev.id}", status_code=301)
+    return render(request, "event.html", {"ev": ev, "rule": counted_rule(ev),
+                                          **event_context(session, [ev])})
 
 
 @router.get("/claim/{claim_id}")
