@@ -633,7 +633,18 @@ def events_for_entities(session: Session, entity_ids: Iterable[str],
         | {e for m in first for e in m.subjects}
     members = _members(session, _base(statuses).where(Claim.id.in_(
         select(ClaimEntity.claim_id).where(ClaimEntity.entity_id.in_(around)))).limit(MAX_CLAIMS))
-    events = build_events(members, OwnershipRelations(session), event_judgements(session))
+    judgements = event_judgements(session)
+    # Claims an analyst merged into these events may name none of the entities.
+    loaded = {m.id for m in members}
+    extra: set[str] = set()
+    for j in judgements:
+        if j.kind == "event_merge":
+            both = set((j.data or {}).get("claims_a", [])) | set((j.data or {}).get("claims_b", []))
+            if both & loaded:
+                extra |= both - loaded
+    if extra:
+        members += _members(session, _base(statuses).where(Claim.id.in_(sorted(extra))))
+    events = build_events(members, OwnershipRelations(session), judgements)
     return [ev for ev in events if any(ids & {e for e, _ in m.roles} for m in ev.members)]
 
 
