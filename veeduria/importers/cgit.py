@@ -190,6 +190,13 @@ def import_cgit(session: Session, path: Path, *, country: str | None = None, acc
         if held:
             report.case_rows[r.row.number] = held
             report.unchanged += 1
+            # Its names are still matched (for the report), but none is created.
+            looker = Resolver(session, actor, create=False, matcher=resolver.matcher)
+            for name in [*r.investors, *([r.party] if r.party else [])]:
+                res = looker.resolve(name, schema="Company", origin="import:cgit",
+                                     country=desc.get("investor_country") if name != r.party else None)
+                if res.status == "matched" and res.entity_id:
+                    report.matched[res.name] = res.entity_id
             continue
         context = {"line": r.row.number, "row": verbatim(r.row.raw)}
         entities: list[tuple[str, str]] = []
