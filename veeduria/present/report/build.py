@@ -210,6 +210,16 @@ class Builder:
         self.not_counted = {cid for ev in self.events if ev.counted is not None
                             for cid in ev.claim_ids if cid != ev.counted.id}
 
+    def _conflict_value(self, fld: str, v: dict[str, Any]) -> str:
+        """A conflicting value written the way the report's language writes it."""
+        if fld == "amount" and isinstance(v.get("value"), int | float):
+            return format_money(v["value"], "USD", self.lang)
+        if fld == "share" and isinstance(v.get("value"), int | float):
+            return format_percent(v["value"], self.lang)
+        if fld == "date" and v.get("value"):
+            return format_date(v["value"], self.lang)
+        return str(v.get("display") or "")
+
     def cites_of(self, claims: list[Claim]) -> Cites:
         return Cites([c.id for c in claims], [self.cites.cite(c) for c in claims])
 
@@ -218,8 +228,8 @@ class Builder:
         out = []
         for ev in self.events:
             for c in ev.conflicts:
-                values = [Fact(f"{v['display']} ({v['source'] or v['source_id']})", v["claim_id"],
-                               self.cites.cite(claims_by_id[v["claim_id"]]))
+                values = [Fact(f"{self._conflict_value(c.field, v)} ({v['source'] or v['source_id']})",
+                               v["claim_id"], self.cites.cite(claims_by_id[v["claim_id"]]))
                           for v in c.values if v["claim_id"] in claims_by_id]
                 decided = (t("conflict_decided", lang, actor=c.decided["actor"], reason=c.decided["reason"] or "")
                            if c.decided else None)

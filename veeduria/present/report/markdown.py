@@ -120,7 +120,7 @@ def render_markdown(r: Report, charts_dir: Path | None = None, charts_link: str 
         parts = [f"*{esc(n.title)}*"] + [esc(x) for x in (n.author, n.publisher) if x]
         parts.append(esc(n.published or h("no_date")))
         where = f"<{n.url}>" if n.url else esc(h("no_url"))
-        evidence = f"{h('record')}: {esc(n.record)}" if n.record else f"{h('quote')}: “{esc(n.quote)}”"
+        evidence = (f"{h('record')}: {esc(n.record)}. " if n.record else "") + f"{h('quote')}: “{esc(n.quote)}”"
         lines.append(f"[^{n.number}]: {', '.join(parts)}. {where}. {evidence}")
     lines += ["", f"## {h('sources')}", ""]
     for n in r.sources:
