@@ -243,3 +243,41 @@ def test_web_event_page_and_api(store) -> None:
     assert claim["corroboration"] == 2 and claim["event"]["id"] == "ev-pe-com-sinopec-petrobras-2013"
     ent = client.get("/api/entities/petrobras-energia-peru").json()
     assert any(c["field"] == "amount" for c in ent["conflicts"])
+
+
+def test_report_counts_once_cites_and_shows_conflicts(store) -> None:
+    from veeduria.present.report.build import Cites, build_report
+    from veeduria.present.report.markdown import render_markdown
+
+    load_case(store, "pe_prc")
+    with store.reader() as s:
+        r = build_report(s, lang="en")
+        es = build_report(s, lang="es")
+    fields = {(c.event_id, c.field) for c in r.conflicts}
+    assert ("ev-pe-com-sinopec-petrobras-2013", r.heading("conflict_field_amount")) in fields
+    petrobras = next(c for c in r.conflicts if c.event_id == "ev-pe-com-sinopec-petrobras-2013")
+    assert {f.claim_id for f in petrobras.values} == {PETROBRAS_REPORT, PETROBRAS_CGIT}
+    assert any("Sinopec" in n for n in petrobras.notes)
+    money = next(ch for ch in r.charts if ch.id == "money-by-sector-year")
+    cells = {(row[0], row[1]): row for row in money.table.rows}
+    oil = next(v for (sector, year), v in cells.items() if year == "2013" and "Oil" in sector)
+    assert oil[2] == "US$2.89 billion"  # once, not US$5.49 billion
+    assert isinstance(oil[3], Cites) and oil[3].claim_ids == [PETROBRAS_CGIT]
+    md = render_markdown(r)
+    assert "## Where sources disagree" in md and "Record: China Global Investment Tracker" in md
+    assert any("2\xa0890 millones" in f.text for c in es.conflicts for f in c.values)
+
+
+def test_indicator_figure_links_to_claims_counted(store) -> None:
+    from fastapi.testclient import TestClient
+
+    from veeduria.present.web.app import create_app
+
+    load_case(store, "pe_prc")
+    client = TestClient(create_app(store))
+    assert "/indicators/year/2013/invested_usd" in client.get("/indicators").text
+    page = client.get("/indicators/year/2013/invested_usd")
+    assert page.status_code == 200
+    assert f"/claim/{PETROBRAS_CGIT}" in page.text or PETROBRAS_CGIT in page.text
+    assert "Same event, not added" in page.text and f"/claim/{PETROBRAS_REPORT}" in page.text
+    assert client.get("/indicators/year/2013/nonsense").status_code == 404
