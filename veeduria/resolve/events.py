@@ -10,6 +10,7 @@ time the events are computed."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -30,7 +31,7 @@ from veeduria.text import fold
 DATA = Path(__file__).parent / "data" / "events.yaml"
 FIELDS = ("actor", "amount", "date", "share")
 PROVENANCE_ORDER = ("reviewed", "imported", "extracted")
-MAX_CLAIMS = 20_000  # claims read for one entity's events (a state holding can name many)
+MAX_CLAIMS = 2_000  # claims read per round for one entity's events (a state holding can name many more)
 
 Related = Callable[[str, str], bool]
 
@@ -105,7 +106,7 @@ class Member:
     def subjects(self) -> set[str]:
         return self.entities("subject")
 
-    @property
+    @functools.cached_property
     def cumulative(self) -> bool:
         cum = config()["cumulative"]
         if self.modality in cum["modalities"]:
@@ -309,6 +310,9 @@ class Event:
         m = self.counted or self.members[0]
         fam = config()["families"][self.family]
         who = ", ".join(sorted({m.name(e) for e in m.subjects})) or "?"
+        if any(c.field == "actor" for c in self.conflicts):  # name every actor the sources give
+            who = " / ".join(dict.fromkeys(", ".join(sorted(x.name(e) for e in x.subjects))
+                                           for x in self.members if x.subjects and x.id not in self.parts))
         what = ", ".join(sorted({m.name(e) for e in m.entities(*fam["targets"])})
                          or sorted({m.name(e) for e in m.entities(*fam["parties"])})) or ""
         return f"{who}: {m.predicate.replace('_', ' ')}" + (f" {what}" if what else "") + \
@@ -388,15 +392,17 @@ def build_events(members: list[Member], related: Related,
             edges[(m.id, m.duplicate_of)] = "restates the other claim (found a duplicate on import)"
     # A to-date figure includes the earlier figures of its actor for the same target.
     parts: dict[str, str] = {}
+    by_target: dict[tuple[str, str], list[Member]] = defaultdict(list)
+    for m in members:
+        if m.modality == "actual" and not m.cumulative:
+            for t in m.entities(*config()["families"][m.family or ""]["targets"]):
+                by_target[(m.family or "", t)].append(m)
     for c in members:
         if not c.cumulative or c.modality not in config()["grouped_modalities"]:
             continue
         fam = config()["families"][c.family or ""]
-        for m in members:
-            if m is c or m.cumulative or m.family != c.family or m.modality != "actual":
-                continue
-            if not (c.entities(*fam["targets"]) & m.entities(*fam["targets"])):
-                continue
+        near = {m.id: m for t in c.entities(*fam["targets"]) for m in by_target[(c.family or "", t)]}
+        for m in near.values():
             if not any(related(x, y) for x in c.subjects for y in m.subjects):
                 continue
             if m.date_sort and c.date_sort and m.date_sort <= c.date_sort:

@@ -88,7 +88,7 @@ class Facts:
     def events(self) -> dict[str, Any]:
         """claim id -> its event (veeduria/resolve/events.py), for claims of event families."""
         if self._events is None:
-            from veeduria.resolve.events import Member, build_events
+            from veeduria.resolve.events import Member, build_events, family_of
 
             members = [Member(
                 id=c.id, predicate=c.predicate, roles=list(c.roles), modality=c.modality,
@@ -97,7 +97,8 @@ class Facts:
                 amount_basis=c.amount_usd_basis, share=c.share, source_id=c.source_id or "",
                 source_key=c.source_id or "", method=c.method, status=c.status,
                 confidence=c.confidence, note=c.note, quote=c.quote, qualifier=c.qualifier,
-                names={e: self.name(e) for e, _ in c.roles}) for c in self.claims]
+                names={e: self.name(e) for e, _ in c.roles})
+                for c in self.claims if family_of(c.predicate) is not None]
 
             def related(a: str, b: str) -> bool:
                 return a == b or b in self.chain(a) or a in self.chain(b)

@@ -107,6 +107,7 @@ class ConflictView:
     values: list[Fact]
     notes: list[str]
     decided: str | None = None
+    sources: int = 1  # independent sources telling the event
 
 
 @dataclass
@@ -234,7 +235,8 @@ class Builder:
                 decided = (t("conflict_decided", lang, actor=c.decided["actor"], reason=c.decided["reason"] or "")
                            if c.decided else None)
                 out.append(ConflictView(ev.id, ev.title(), t(f"conflict_field_{c.field}", lang),
-                                        c.within_source, values, [n["note"] for n in c.notes], decided))
+                                        c.within_source, values, [n["note"] for n in c.notes], decided,
+                                        ev.corroboration))
         return out
 
     def fact(self, claim: Claim) -> Fact:

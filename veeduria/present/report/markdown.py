@@ -98,7 +98,8 @@ def render_markdown(r: Report, charts_dir: Path | None = None, charts_link: str 
         lines += [esc(h("conflicts_intro")), ""]
         for c in r.conflicts:
             head = h("source_contradicts") if c.within_source else h("sources_disagree")
-            lines += [f"**{esc(head)} ({esc(c.field)}): {esc(c.title)}**", ""]
+            lines += [f"**{esc(head)} ({esc(c.field)}): {esc(c.title)}** "
+                      f"({esc(h('independent_sources', n=c.sources))})", ""]
             lines += [_fact(f) for f in c.values] + [""]
             if c.decided:
                 lines += [esc(c.decided), ""]
