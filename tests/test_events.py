@@ -281,3 +281,17 @@ def test_indicator_figure_links_to_claims_counted(store) -> None:
     assert f"/claim/{PETROBRAS_CGIT}" in page.text or PETROBRAS_CGIT in page.text
     assert "Same event, not added" in page.text and f"/claim/{PETROBRAS_REPORT}" in page.text
     assert client.get("/indicators/year/2013/nonsense").status_code == 404
+
+
+def test_reimport_queues_each_disagreement_once(peru) -> None:
+    store, _ = peru
+    with store.reader() as s:
+        before = s.scalars(select(ReviewItem).where(ReviewItem.kind == "conflict")).all()
+    with store.session() as s:
+        again = import_cgit(s, REFDATA / "cgit_thomjh_south_america/Sino_Invest_SAmerica_PERU.csv", country="pe")
+    assert again.created == 0
+    with store.reader() as s:
+        after = s.scalars(select(ReviewItem).where(ReviewItem.kind == "conflict")).all()
+        assert len(after) == len(before)
+        petrobras = [i for i in after if (i.detail or {}).get("event") == "ev-pe-com-sinopec-petrobras-2013"]
+        assert sorted(i.detail["field"] for i in petrobras) == ["actor", "amount"]

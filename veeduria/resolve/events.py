@@ -484,7 +484,9 @@ def _conflict_key(ev: Event, fld: str, ids: Iterable[str]) -> str:
 def find_conflicts(ev: Event, related: Related) -> list[Conflict]:
     """Differing actors, amounts beyond tolerance, dates or shares among an event's claims
     (a to-date figure and the parts it includes are not compared)."""
-    ms = [m for m in ev.members if m.id not in ev.parts]
+    ids = set(ev.claim_ids)
+    # A claim restating another member (a later edition's row) adds no value of its own.
+    ms = [m for m in ev.members if m.id not in ev.parts and m.duplicate_of not in ids]
     if len(ms) < 2:
         return []
     out = []
@@ -494,7 +496,12 @@ def find_conflicts(ev: Event, related: Related) -> list[Conflict]:
         values = [{"claim_id": m.id, "source_id": m.source_id, "source": m.source_title,
                    "value": value(m), "display": display(m), "quote": m.quote} for m in involved]
         notes = [{"claim_id": m.id, "note": m.note} for m in ev.members if m.note]
-        out.append(Conflict(fld, values, _conflict_key(ev, fld, (m.id for m in involved)),
+        # Keyed by the best-established claim giving each value: the same disagreement
+        # found again (after another import) is the same review item.
+        firsts: dict[str, Member] = {}
+        for m in sorted(involved, key=lambda m: m.rank()):
+            firsts.setdefault(repr(value(m)), m)
+        out.append(Conflict(fld, values, _conflict_key(ev, fld, (m.id for m in firsts.values())),
                             within_source=len({m.source_id for m in involved}) == 1, notes=notes))
 
     actors = [m for m in ms if m.subjects]
