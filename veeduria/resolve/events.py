@@ -306,7 +306,7 @@ class Event:
     def amount_usd(self) -> float | None:
         return self.counted.amount_usd if self.counted else None
 
-    def title(self) -> str:
+    def title(self, lang: str = "en") -> str:
         m = self.counted or self.members[0]
         fam = config()["families"][self.family]
         who = ", ".join(sorted({m.name(e) for e in m.subjects})) or "?"
@@ -315,7 +315,9 @@ class Event:
                                            for x in self.members if x.subjects and x.id not in self.parts))
         what = ", ".join(sorted({m.name(e) for e in m.entities(*fam["targets"])})
                          or sorted({m.name(e) for e in m.entities(*fam["parties"])})) or ""
-        return f"{who}: {m.predicate.replace('_', ' ')}" + (f" {what}" if what else "") + \
+        from veeduria.vocab import label
+
+        return f"{who}: {label('predicate', m.predicate, lang)}" + (f" {what}" if what else "") + \
             (f" ({m.date})" if m.date else "")
 
     def to_dict(self) -> dict[str, Any]:

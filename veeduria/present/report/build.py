@@ -234,7 +234,7 @@ class Builder:
                           for v in c.values if v["claim_id"] in claims_by_id]
                 decided = (t("conflict_decided", lang, actor=c.decided["actor"], reason=c.decided["reason"] or "")
                            if c.decided else None)
-                out.append(ConflictView(ev.id, ev.title(), t(f"conflict_field_{c.field}", lang),
+                out.append(ConflictView(ev.id, ev.title(lang), t(f"conflict_field_{c.field}", lang),
                                         c.within_source, values, [n["note"] for n in c.notes], decided,
                                         ev.corroboration))
         return out
