@@ -61,7 +61,9 @@ def _clean(name: str) -> str:
     name = name.strip(" \t,;:'’")
     if name.endswith(".") and not re.search(r"(?:\b[A-Z]\.|Inc\.|Corp\.|Ltd\.|Co\.)$", name):
         name = name[:-1]
-    name = _POSSESSOR.sub("", name)
+    owner = _POSSESSOR.match(name)
+    if owner and not propernames.is_public_body_word(name[owner.end():].split(" ", 1)[0]):
+        name = name[owner.end():]  # but "Peru's Ministry of Energy" says which ministry
     while True:
         stripped = _LEADING.sub("", name)
         if stripped == name:
