@@ -46,10 +46,17 @@ def money_flows(facts: Facts, entity_id: str, lang: str = "en") -> dict[str, Any
                "amount": fmt.money(claim.amount_value, claim.amount_currency, lang),
                "usd": claim.amount_usd, "date": claim.date,
                "counterparts": [facts.name(e) for e, _ in claim.roles if e != entity_id],
-               "text": fmt.sentence(claim, facts.name, lang)}
+               "text": fmt.sentence(claim, facts.name, lang),
+               "counted": facts.counts_money(claim), "same_event": facts.same_event(claim)}
+        ev = facts.events().get(claim.id)
+        if ev is not None and len(ev.members) > 1:
+            row["event"] = ev.id
         flows[direction].append(row)
-        if claim.amount_usd is None or is_negative(claim.modality):
-            continue  # listed above, but "did not invest $X" adds to no total
+        # Each event adds once: a figure to date and the parts it includes, or two sources
+        # telling one purchase, are not summed (docs/events.md); "did not invest $X" adds to
+        # no total.
+        if claim.amount_usd is None or is_negative(claim.modality) or not row["counted"]:
+            continue
         if claim.cumulative and claim.modality in ("actual", "reported", "estimated"):
             key = tuple(sorted(e for e, _ in claim.roles if e != entity_id))
             when = claim.date_sort or ""
