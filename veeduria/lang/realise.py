@@ -31,16 +31,11 @@ ROLE_FIELDS = ("subject", "object", "counterparty", "instrument", "location", "b
 FIGURE_FIELDS = ("amount", "share", "quantity")
 _OPEN, _CLOSE = "\x01", "\x02"  # around inserted values while the sentence is assembled
 
-# Short words the language layer itself writes (not report headings).
+# Short words the language layer itself writes (modality words are in vocab/modalities.yaml).
 WORDS = {
     "about": {"en": "about", "es": "aprox."},
     "fallback": {"en": "[{subject}: ]{label}[, {object}][ ({qualifier})]",
                  "es": "[{subject}: ]{label}[, {object}][ ({qualifier})]"},
-    "modality_planned": {"en": "planned", "es": "en proyecto"},
-    "modality_promised": {"en": "promised", "es": "promesa"},
-    "modality_alleged": {"en": "alleged", "es": "según denuncias"},
-    "modality_estimated": {"en": "estimate", "es": "estimación"},
-    "modality_negated": {"en": "denied", "es": "desmentido"},
 }
 
 
@@ -193,17 +188,22 @@ def _stated_in(figure: str, qualifier: str) -> bool:
 
 def sentence(claim: Any, mentions: Iterable[tuple[str, Mention]], lang: str) -> Sentence:
     """The claim as one sentence in `lang` (without its citation mark). `claim` is a store
-    Claim or a screening ClaimView; `mentions` gives (role, Mention) in claim order."""
-    from veeduria.vocab import predicates
+    Claim or a screening ClaimView; `mentions` gives (role, Mention) in claim order. The
+    modality is always written: by a template made for it ("did not visit"), else by a
+    prefix for a claim that something did not happen ("Not the case: ...") or a marker
+    ("planned"); a running total reads "as of <date>, ... (cumulative to date)"."""
+    from veeduria.vocab import is_cumulative, modality_word, predicates, template_variants
 
     n.check_lang(lang)
     spec = predicates().get(claim.predicate, {}).get(lang, {})
     fields, plural = claim_fields(claim, mentions, lang)
     modality = claim.modality or "actual"
-    variant = spec.get(f"template_{modality}")
-    default = (plural and spec.get("template_plural")) or spec.get("template")
+    cumulative = bool(getattr(claim, "cumulative", False)) or is_cumulative(getattr(claim, "meta", None))
+    if cumulative and fields["date"]:
+        fields["when"] = modality_word("cumulative", lang, "as_of").format(date=fields["date"])
+    templates, written_for = template_variants(spec, modality, cumulative=cumulative, plural=plural)
     text, template = None, ""
-    for template in _candidates(variant) or _candidates(default):
+    for template in templates:
         text = fill(template, fields, mark=True)
         if text is not None:
             break
@@ -211,6 +211,7 @@ def sentence(claim: Any, mentions: Iterable[tuple[str, Mention]], lang: str) -> 
     if text is None:
         template = WORDS["fallback"][lang]
         text = fill(template, fields, mark=True) or fields["label"]
+        written_for = modality in ("actual", "reported")
     used = set(FIELD_RE.findall(template))
     qualifier = fields["qualifier"]
     extras = [fields[f] for f in FIGURE_FIELDS if fields[f] and f not in used
@@ -221,18 +222,21 @@ def sentence(claim: Any, mentions: Iterable[tuple[str, Mention]], lang: str) -> 
         # "({qualifier})" in the template: no parentheses inside parentheses.
         text = text.replace(f"({_OPEN}{qualifier}{_CLOSE})", f"({_flatten_parens(qualifier)})")
     if fields["date"] and not used & {"date", "when"} and not _stated_in(fields["date"], qualifier):
-        extras.append(fields["date"])
-    if variant is None and modality not in ("actual", "reported"):
-        marker = WORDS.get(f"modality_{modality}", {}).get(lang)
+        extras.append(fields["when"] if cumulative else fields["date"])
+    prefix = "" if written_for else modality_word(modality, lang, "prefix")
+    if not written_for and not prefix:
+        marker = modality_word(modality, lang, "marker")
         if marker:
             extras.append(marker)
+    total = modality_word("cumulative", lang, "marker")
+    if cumulative and total not in text:
+        extras.append(total)
     if extras and text.endswith((_CLOSE + ")", ")" + _CLOSE)):
         cut = text.rindex(")")  # one parenthesis, not two in a row
         text = text[:cut] + f"; {'; '.join(extras)}" + text[cut:]
     elif extras:
         text += f" ({'; '.join(extras)})"
-    return Sentence(finish(text, lang), fallback)
-
+    return Sentence(prefix + finish(text, lang), fallback)
 
 def claim_sentence(claim: Any, lang: str) -> Sentence:
     """Sentence of a store Claim (its roles carry the entities)."""

@@ -23,7 +23,6 @@ from veeduria.lang import (
 )
 from veeduria.lang import compact_money as format_compact_money
 from veeduria.lang import date as format_date
-from veeduria.lang import join as join_names
 from veeduria.lang import money as format_money
 from veeduria.lang import number as format_number
 from veeduria.lang import percent as format_percent
@@ -31,10 +30,10 @@ from veeduria.present.report import charts
 from veeduria.present.report.areas import AreaMap, area_map
 from veeduria.present.report.citations import Citations, Note
 from veeduria.present.report.strings import strings, t
-from veeduria.query import ownership_chain
+from veeduria.query import OPERATED_SCHEMATA, ownership_chain
 from veeduria.store.models import Claim, ClaimEntity, Entity
 from veeduria.vocab import domains as domain_vocab
-from veeduria.vocab import label
+from veeduria.vocab import is_cumulative, is_negative, label, modality_word
 
 # Claims stated as fact (preferred in the summary).
 FACT_MODALITIES = ("actual", "reported")
@@ -90,9 +89,29 @@ class ChainView:
 
 
 @dataclass
+class Cites:
+    """A table cell citing the claims an aggregate counted (one note each)."""
+    claim_ids: list[str]
+    notes: list[int]
+
+
+@dataclass
 class Table:
     headers: list[str]
-    rows: list[list[str | Fact]]  # a Fact cell is shown with its citation
+    rows: list[list[str | Fact | Cites]]  # a Fact cell is shown with its citation
+
+
+@dataclass
+class ConflictView:
+    """Where sources disagree about one event: each value cited, the decision, case notes."""
+    event_id: str
+    title: str
+    field: str
+    within_source: bool
+    values: list[Fact]
+    notes: list[str]
+    decided: str | None = None
+    sources: int = 1  # independent sources telling the event
 
 
 @dataclass
@@ -103,13 +122,6 @@ class Chart:
     table: Table | None = None
     note: str | None = None
     sources: list[Note] = field(default_factory=list)  # the sources its figures come from
-
-
-@dataclass
-class Conflict:
-    """Two sources giving different figures or dates for the same fact."""
-    text: str          # what differs, written out
-    facts: list[Fact]  # each source's version, cited
 
 
 @dataclass
@@ -134,7 +146,7 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)
     findings_error: str | None = None
     indicators_error: str | None = None
-    conflicts: list[Conflict] = field(default_factory=list)
+    conflicts: list[ConflictView] = field(default_factory=list)
     watch: list[Fact] = field(default_factory=list)
     findings_total: int = 0                     # findings before the briefing's cut
     full: bool = False                          # annex lists every claim by area
@@ -198,6 +210,50 @@ class Builder:
         self.amap = amap
         self.cites = Citations(lang)
         self._sentences: dict[str, str] = {}
+        # Claims whose amount an aggregate does not add: another claim of their event is
+        # the one counted (docs/events.md). Set by `use_events`.
+        self.not_counted: set[str] = set()
+        self.events: list[Any] = []
+
+    def use_events(self, claims: list[Claim]) -> None:
+        """Group the claims into events (when resolution is installed)."""
+        events = _optional("veeduria.resolve.events", "build_events")
+        if events is None:
+            return
+        from veeduria.resolve.events import OwnershipRelations, event_judgements, member_from_claim
+
+        self.events = events([member_from_claim(c) for c in claims], OwnershipRelations(self.session),
+                             event_judgements(self.session))
+        self.not_counted = {cid for ev in self.events if ev.counted is not None
+                            for cid in ev.claim_ids if cid != ev.counted.id}
+
+    def _conflict_value(self, fld: str, v: dict[str, Any]) -> str:
+        """A conflicting value written the way the report's language writes it."""
+        if fld == "amount" and isinstance(v.get("value"), int | float):
+            return format_money(v["value"], "USD", self.lang)
+        if fld == "share" and isinstance(v.get("value"), int | float):
+            return format_percent(v["value"], self.lang)
+        if fld == "date" and v.get("value"):
+            return format_date(v["value"], self.lang)
+        return str(v.get("display") or "")
+
+    def cites_of(self, claims: list[Claim]) -> Cites:
+        return Cites([c.id for c in claims], [self.cites.cite(c) for c in claims])
+
+    def conflicts(self, claims_by_id: dict[str, Claim]) -> list[ConflictView]:
+        lang = self.lang
+        out = []
+        for ev in self.events:
+            for c in ev.conflicts:
+                values = [Fact(f"{self._conflict_value(c.field, v)} ({v['source'] or v['source_id']})",
+                               v["claim_id"], self.cites.cite(claims_by_id[v["claim_id"]]))
+                          for v in c.values if v["claim_id"] in claims_by_id]
+                decided = (t("conflict_decided", lang, actor=c.decided["actor"], reason=c.decided["reason"] or "")
+                           if c.decided else None)
+                out.append(ConflictView(ev.id, ev.title(lang), t(f"conflict_field_{c.field}", lang),
+                                        c.within_source, values, [n["note"] for n in c.notes], decided,
+                                        ev.corroboration))
+        return out
 
     def fact(self, claim: Claim) -> Fact:
         text = self._sentences.get(claim.id)
@@ -228,7 +284,7 @@ class Builder:
         stated as fact first (ownership has its own section)."""
         facts = []
         for area in self.amap.areas:
-            claims = [c for c in by_area.get(area.id, []) if c.modality not in ("negated",)]
+            claims = [c for c in by_area.get(area.id, []) if not is_negative(c.modality)]
             ranked = sorted(claims, key=lambda c: (c.predicate == "owns", c.modality not in FACT_MODALITIES,
                                                    tuple(-x for x in _salience(c)),
                                                    not (c.date and c.predicate in events), _sort_key(c)))
@@ -284,8 +340,15 @@ class Builder:
                 if ce.entity is not None and ce.entity.foreign and ce.entity.schema in (
                         "Company", "Organization", "LegalEntity"):
                     foreign.setdefault(ce.entity.id, ce.entity)
+            if c.predicate in ("operates", "granted_concession") and not is_negative(c.modality):
+                # A project run by a foreign firm: its chain starts at the operator.
+                for ce in c.roles:
+                    if ce.role == "object" and ce.entity is not None and ce.entity.schema in OPERATED_SCHEMATA:
+                        foreign.setdefault(ce.entity.id, ce.entity)
         cache: dict = {}  # firms share owners up the chain (SASAC): read each owner once
         found = {eid: ownership_chain(self.session, eid, cache=cache) for eid in sorted(foreign)}
+        found = {eid: chain for eid, chain in found.items()
+                 if chain and (foreign[eid].foreign or any(lk.owner.foreign for lk in chain))}
         found = {eid: chain for eid, chain in found.items() if chain}
         # A firm that appears higher up another firm's chain is shown inside that chain.
         upstream = {link.owner.id for chain in found.values() for link in chain}
@@ -300,7 +363,8 @@ class Builder:
                           "owner": entity_mention(link.owner, self.lang).text,
                           "share": format_percent(link.share, self.lang) if link.share is not None else "",
                           "date": format_date(link.claim.date, self.lang)}
-                text = fill(t("chain_link", self.lang), fields, mark=True) or ""
+                key = "chain_link" if link.kind in ("owner", "supervisor") else f"chain_link_{link.kind}"
+                text = fill(t(key, self.lang), fields, mark=True) or ""
                 links.append(Fact(finish(text, self.lang), link.claim.id,
                                   self.cites.cite(link.claim)))
             path = [entity_label(ent, self.lang)] + [entity_label(x.owner, self.lang) for x in chain]
@@ -322,70 +386,6 @@ class Builder:
         return out
 
     # -- conflicts between sources
-    def conflicts(self, claims: list[Claim], limit: int = 8) -> list[Conflict]:
-        """Facts two sources state differently: the same predicate about the same object,
-        from different sources, in the same year (or undated), naming different actors or
-        amounts more than 10% apart or stakes more than a point apart; or the same amount
-        dated to different years. Two stakes bought in different years are two facts, not
-        a conflict."""
-        groups: dict[tuple, list[Claim]] = defaultdict(list)
-        for c in claims:
-            obj = tuple(sorted(ce.entity_id for ce in c.roles if ce.role == "object"))
-            if obj:
-                groups[(c.predicate, obj, c.modality)].append(c)
-        lang = self.lang
-        out = []
-        for group in groups.values():
-            group = sorted(group, key=_sort_key)
-            pairs = [(a, b) for i, a in enumerate(group) for b in group[i + 1:] if a.source_id != b.source_id]
-            diffs: list[str] = []
-            involved: dict[str, Claim] = {}
-            for a, b in pairs:
-                same_time = not a.date or not b.date or a.date[:4] == b.date[:4]
-                found = []
-                subj = [{ce.entity_id for ce in c.roles if ce.role == "subject"} for c in (a, b)]
-                if same_time and subj[0] and subj[1] and not subj[0] & subj[1] \
-                        and not self._related(subj[0], subj[1]):
-                    names = [join_names([entity_label(ce.entity, lang) for ce in c.roles if ce.role == "subject"], lang)
-                             for c in (a, b)]
-                    found.append(t("conflict_actor", lang, a=names[0], b=names[1]))
-                if same_time and a.amount_usd and b.amount_usd and \
-                        max(a.amount_usd, b.amount_usd) > 1.1 * min(a.amount_usd, b.amount_usd):
-                    low, high = sorted((a.amount_usd, b.amount_usd))
-                    found.append(t("conflict_amount", lang, low=format_money(low, "USD", lang),
-                                   high=format_money(high, "USD", lang)))
-                if same_time and a.share is not None and b.share is not None and abs(a.share - b.share) > 0.01:
-                    low, high = sorted((a.share, b.share))
-                    found.append(t("conflict_share", lang, low=format_percent(low, lang), high=format_percent(high, lang)))
-                if not same_time and a.amount_usd and b.amount_usd and \
-                        abs(a.amount_usd - b.amount_usd) <= 0.01 * max(a.amount_usd, b.amount_usd):
-                    found.append(t("conflict_year", lang, years=join_names([a.date[:4], b.date[:4]], lang)))
-                if found:
-                    diffs.extend(d for d in found if d not in diffs)
-                    involved.setdefault(a.id, a)
-                    involved.setdefault(b.id, b)
-            if not diffs:
-                continue
-            first = group[0]
-            what = t("conflict_head", lang, fact=label("predicate", first.predicate, lang),
-                     object=join_names([entity_label(ce.entity, lang) for ce in first.roles if ce.role == "object"], lang))
-            out.append(Conflict(f"{what}: {'; '.join(diffs)}.",
-                                [self.fact(c) for c in sorted(involved.values(), key=_sort_key)]))
-        out.sort(key=lambda x: -len(x.facts))
-        return out[:limit]
-
-    def _related(self, a: set[str], b: set[str]) -> bool:
-        """Whether two sets of actors are one group: one owns the other up its chain, or
-        one side is a collective ("Chinese companies in Peru") that may include the other."""
-        ents = {e.id: e for e in (self.session.get(Entity, x) for x in a | b) if e is not None}
-        if any((ents[x].meta or {}).get("plural") for x in ents):
-            return True
-        cache = self.__dict__.setdefault("_chain_cache", {})
-
-        def up(eid: str) -> set[str]:
-            return {link.owner.id for link in ownership_chain(self.session, eid, cache=cache)}
-        return any(x in up(y) or y in up(x) for x in a for y in b)
-
     # -- what to watch
     def watch(self, claims: list[Claim], limit: int = 10) -> list[Fact]:
         """Commitments and plans not yet carried out (planned or promised), the largest
@@ -408,7 +408,7 @@ class Builder:
         buckets = {}
         if indicators is not None:
             buckets = {b.key: b for b in indicators.buckets("domain")}
-        money = _money_by(claims, lambda c: c.domain, self.money_rules)
+        money = _money_by(claims, lambda c: c.domain, self.money_rules, self.not_counted)
         headers = [t("col_domain", lang), t("col_claims", lang), t("col_foreign_firms", lang),
                    t("col_invested", lang), t("col_committed", lang)]
         rows = []
@@ -430,10 +430,14 @@ class Builder:
         rules = self.money_rules
         undated = t("undated", lang)
         cells: dict[tuple[str, str], float] = defaultdict(float)
+        counted: dict[tuple[str, str], list[Claim]] = defaultdict(list)
         for c in claims:
-            if c.amount_usd and c.predicate in rules["predicates"] and c.modality in rules["invested"]:
+            # Each event adds once (docs/events.md): its other claims are not summed.
+            if c.amount_usd and c.predicate in rules["predicates"] and c.modality in rules["invested"] \
+                    and c.id not in self.not_counted:
                 sector = label("sector", c.sector, lang) if c.sector else t("general", lang)
                 cells[(sector, (c.date or "")[:4] or undated)] += c.amount_usd
+                counted[(sector, (c.date or "")[:4] or undated)].append(c)
         title = t("chart_money", lang)
         if not cells:
             return Chart("money-by-sector-year", title, "", None, t("chart_money_empty", lang))
@@ -444,9 +448,9 @@ class Builder:
         years = sorted({y for _, y in cells}, key=lambda y: (y == undated, y))
         svg = charts.grid_chart(title, sectors, years, dict(cells), lambda v: format_compact_money(v, lang))
         committed = _money_by(claims, lambda c: label("sector", c.sector, lang) if c.sector else t("general", lang),
-                              rules)
+                              rules, self.not_counted)
         # One row per sector: the grid gives the years, the table the totals.
-        rows: list[list[str | Fact]] = [
+        rows: list[list[str | Fact | Cites]] = [
             [sector, _usd(totals[sector], lang), _usd(committed.get(sector, (0.0, 0.0))[1], lang)]
             for sector in sectors]
         headers = [t("col_sector", lang), t("col_invested", lang), t("col_committed", lang)]
@@ -473,7 +477,12 @@ class Builder:
         if names("subject"):
             text = f"{names('subject')}: {text}"
         other = names("object") or names("counterparty") or names("location") or claim.place or ""
-        return f"{text} — {other}" if other else text
+        text = f"{text} — {other}" if other else text
+        # A planned visit or a running total is charted as what it is.
+        marker = modality_word(claim.modality, self.lang, "marker")
+        if is_cumulative(claim.meta):
+            marker = ", ".join(x for x in (marker, modality_word("cumulative", self.lang, "marker")) if x)
+        return f"{text} ({marker})" if marker else text
 
     @staticmethod
     def key_events(claims: list[Claim], cfg: dict[str, Any]) -> list[Claim]:
@@ -484,7 +493,8 @@ class Builder:
         standing = set(cfg.get("not_events") or [])
         limit = int(cfg.get("max_events", 24))
         rank = {"day": 0, "month": 1, "year": 2}
-        dated = [c for c in claims if c.date and c.predicate not in standing
+        # A claim that something did not happen is no event ("Xi did not travel to Chancay").
+        dated = [c for c in claims if c.date and c.predicate not in standing and not is_negative(c.modality)
                  and (c.predicate in event_predicates or c.date_precision in ("month", "day"))]
         dated.sort(key=lambda c: (c.predicate not in event_predicates, rank.get(c.date_precision or "year", 3),
                                   -(c.amount_usd or 0), c.date_sort or "", c.id))
@@ -544,6 +554,7 @@ def build_report(session: Session, *, lang: str = "en", country: str | None = No
     step("reading claims")
     claims = load_claims(session, country=country, domains=domains, date_from=date_from, date_to=date_to)
     b = Builder(session, lang, amap)
+    b.use_events(claims)
 
     by_area: dict[str, list[Claim]] = defaultdict(list)
     for c in claims:
@@ -583,10 +594,10 @@ def build_report(session: Session, *, lang: str = "en", country: str | None = No
             indicators_error = f"{exc.__class__.__name__}: {exc}"
     step("drawing charts")
     chart_list = b.charts(claims, timeline_cfg, indicators, domains)
-    conflicts = b.conflicts(claims)
+    claims_by_id = {c.id: c for c in claims}
+    conflicts = b.conflicts(claims_by_id)
     watch = b.watch(claims)
     step("screening")
-    claims_by_id = {c.id: c for c in claims}
     findings_error = None
     findings_total = 0
     try:
@@ -639,11 +650,13 @@ def _money_rules() -> dict[str, set[str]]:
             "committed": set(money.get("committed_modalities") or ("planned", "promised"))}
 
 
-def _money_by(claims: list[Claim], key: Any, rules: dict[str, set[str]]) -> dict[str, tuple[float, float]]:
-    """USD invested and committed per key."""
+def _money_by(claims: list[Claim], key: Any, rules: dict[str, set[str]],
+              skip: set[str] | None = None) -> dict[str, tuple[float, float]]:
+    """USD invested and committed per key (each event once: `skip` holds the claims whose
+    event counts another claim's figure)."""
     out: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for c in claims:
-        if not c.amount_usd or c.predicate not in rules["predicates"]:
+        if not c.amount_usd or c.predicate not in rules["predicates"] or c.id in (skip or ()):
             continue
         if c.modality in rules["invested"]:
             out[key(c)][0] += c.amount_usd

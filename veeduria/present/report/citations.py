@@ -28,6 +28,7 @@ class Note:
     retrieved: str = ""   # formatted date of the snapshot used
     edition: str | None = None
     row: int | None = None  # data row of a dataset (header excluded), 1-based
+    record: str | None = None  # a dataset row, read as a record (edition, row, fields, address)
 
 
 def _source_fields(src: Source | None, source_id: str, lang: str) -> dict:
@@ -68,7 +69,7 @@ class Citations:
         if number is None:
             number = len(self.notes) + 1
             self._numbers[claim.id] = number
-            note = Note(number=number, claim_id=claim.id, quote=claim.quote,
+            note = Note(number=number, claim_id=claim.id, quote=claim.quote, record=_record(claim),
                         row=self._row(claim), **_source_fields(claim.source, claim.source_id, self.lang))
             self.notes.append(note)
             self._sources.setdefault(claim.source_id, note)
@@ -84,3 +85,15 @@ class Citations:
     def sources(self) -> list[Note]:
         """One entry per cited source, in order of first citation (for the bibliography)."""
         return list(self._sources.values())
+
+
+def _record(claim: Claim) -> str | None:
+    try:
+        from veeduria.importers.common import claim_record, record_text
+    except ModuleNotFoundError:  # the importers are not installed
+        return None
+    src = claim.source
+    if src is None or src.kind != "dataset":
+        return None
+    rec = claim_record(claim.meta, src.kind, src.title, src.filename, claim.quote)
+    return record_text(rec) if rec else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from veeduria.present.report.build import Fact, Report, Table
+from veeduria.present.report.build import Cites, Fact, Report, Table
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
@@ -21,7 +21,9 @@ def _fact(f: Fact) -> str:
     return f"- {esc(f.text)}[^{f.note}]"
 
 
-def _cell(cell: str | Fact) -> str:
+def _cell(cell: str | Fact | Cites) -> str:
+    if isinstance(cell, Cites):
+        return "".join(f"[^{n}]" for n in cell.notes)
     return f"{esc(cell.text)}[^{cell.note}]" if isinstance(cell, Fact) else esc(cell)
 
 
@@ -96,7 +98,13 @@ def render_markdown(r: Report, charts_dir: Path | None = None, charts_link: str 
     if r.conflicts:
         lines += [esc(h("conflicts_intro")), ""]
         for cf in r.conflicts:
-            lines += [f"**{esc(cf.text)}**", ""] + [_fact(f) for f in cf.facts] + [""]
+            head = h("source_contradicts") if cf.within_source else h("sources_disagree")
+            lines += [f"**{esc(head)}** ({esc(cf.field)}): {esc(cf.title)} "
+                      f"({esc(h('independent_sources', n=cf.sources))})", ""]
+            lines += [_fact(f) for f in cf.values] + [""]
+            if cf.decided:
+                lines += [f"*{esc(cf.decided)}*", ""]
+            lines += [f"*{esc(h('case_note'))}: {esc(n)}*" for n in cf.notes] + ([""] if cf.notes else [])
     else:
         lines += [esc(h("conflicts_none")), ""]
 
@@ -124,6 +132,21 @@ def render_markdown(r: Report, charts_dir: Path | None = None, charts_link: str 
         if c.id == "timeline":
             lines += chart(c)
 
+    lines += [f"## {h('conflicts')}", ""]
+    if r.conflicts:
+        lines += [esc(h("conflicts_intro")), ""]
+        for c in r.conflicts:
+            head = h("source_contradicts") if c.within_source else h("sources_disagree")
+            lines += [f"**{esc(head)} ({esc(c.field)}): {esc(c.title)}** "
+                      f"({esc(h('independent_sources', n=c.sources))})", ""]
+            lines += [_fact(f) for f in c.values] + [""]
+            if c.decided:
+                lines += [esc(c.decided), ""]
+            for n in c.notes:
+                lines += [f"*{esc(h('case_note'))}:* {esc(n)}", ""]
+    else:
+        lines += [esc(h("conflicts_none")), ""]
+
     if r.since:
         lines += [f"## {esc(h('changes', date=r.since))}", ""]
         if r.changes:
@@ -135,7 +158,8 @@ def render_markdown(r: Report, charts_dir: Path | None = None, charts_link: str 
     lines += [f"## {h('annex')} A. {h('annex_evidence')}", "", esc(h("annex_evidence_intro")), ""]
     for n in r.notes:
         row = f" {h('row', row=n.row)}" if n.row else ""
-        lines.append(f"[^{n.number}]: [{keys.get(n.source_id, '?')}]{row}: “{esc(n.quote)}”")
+        record = f" {h('record')}: {esc(n.record)}." if n.record else ""
+        lines.append(f"[^{n.number}]: [{keys.get(n.source_id, '?')}]{row}:{record} “{esc(n.quote)}”")
     lines += ["", f"## {h('annex')} B. {h('sources')}", ""]
     lines += [_source_line(n, keys[n.source_id], h) for n in r.sources]
     if r.full:
