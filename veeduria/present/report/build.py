@@ -449,11 +449,19 @@ class Builder:
         svg = charts.grid_chart(title, sectors, years, dict(cells), lambda v: format_compact_money(v, lang))
         committed = _money_by(claims, lambda c: label("sector", c.sector, lang) if c.sector else t("general", lang),
                               rules, self.not_counted)
-        # One row per sector: the grid gives the years, the table the totals.
-        rows: list[list[str | Fact | Cites]] = [
-            [sector, _usd(totals[sector], lang), _usd(committed.get(sector, (0.0, 0.0))[1], lang)]
-            for sector in sectors]
-        headers = [t("col_sector", lang), t("col_invested", lang), t("col_committed", lang)]
+        # A long table (sector, year, amount) stays readable however many years there are;
+        # each amount cites the claims it adds (each event once).
+        rows: list[list[str | Fact | Cites]] = []
+        for sector in sectors:
+            for year in years:
+                if cells.get((sector, year)):
+                    rows.append([sector, year, _usd(cells[(sector, year)], lang),
+                                 self.cites_of(counted[(sector, year)])])
+            rows.append([sector, t("col_total", lang), _usd(totals[sector], lang), ""])
+            if committed.get(sector, (0.0, 0.0))[1]:
+                rows.append([sector, t("col_committed", lang), _usd(committed[sector][1], lang), ""])
+        headers = [t("col_sector", lang), t("col_year", lang), t("col_invested", lang),
+                   t("col_counted", lang)]
         return Chart("money-by-sector-year", title, svg, Table(headers, rows))
 
     def timeline(self, claims: list[Claim], cfg: dict[str, Any]) -> Chart:
