@@ -92,12 +92,17 @@ class Gazetteer:
     """Known names -> entities. `find(text)` returns non-overlapping mentions, longest first."""
 
     def __init__(self, entities: Iterable[EntityInfo] = (),
-                 names: Iterable[tuple[str, str]] = (), states: bool = True) -> None:
+                 names: Iterable[tuple[str, str]] = (), states: bool = True,
+                 world: bool = False) -> None:
         self.entities: dict[str, EntityInfo] = {}
         # Sovereign states (states.yaml) whose names the store does not know join the big
         # regex when it is compiled: candidate entities, listed here by id.
         self.with_states = states
         self.state_ids: set[str] = set()
+        # Likewise the world's PRC state-linked actors and other known parties
+        # (veeduria/extract/world/actors.csv), listed by id in world_ids.
+        self.with_world = world
+        self.world_ids: set[str] = set()
         self._by_key: dict[str, list[str]] = {}
         self._surfaces: set[str] = set()
         self._regex: re.Pattern[str] | None = None
@@ -154,6 +159,8 @@ class Gazetteer:
         if self._regex is None:
             if self.with_states:
                 self._add_states()
+            if self.with_world:
+                self._add_world()
             self._regex = _compile(self._surfaces)
             self._recent = set()
             self._recent_regex = None
@@ -169,6 +176,40 @@ class Gazetteer:
             self.entities.setdefault(info.id, info)
             self.state_ids.add(info.id)
             self.add_name(surface, info.id)
+        # "the Peruvian government", "gobierno serbio": the store's entity for the state when
+        # the store names the state by a public body of that country, else the candidate.
+        for surface, code in states().government.items():
+            if self._by_key.get(_key(surface)):
+                continue
+            owner = self._store_state(code)
+            if owner is None:
+                info = state_entity(code)
+                self.entities.setdefault(info.id, info)
+                self.state_ids.add(info.id)
+                owner = info.id
+            self.add_name(surface, owner)
+
+    def _store_state(self, code: str) -> str | None:
+        from veeduria.extract.states import states
+
+        ids = self._by_key.get(_key(states().display[code])) or []
+        for ent_id in ids:
+            info = self.entities.get(ent_id)
+            if ent_id not in self.state_ids and info is not None and info.schema == "PublicBody" \
+                    and (info.country or code).lower() == code:
+                return ent_id
+        return None
+
+    def _add_world(self) -> None:
+        from veeduria.extract.world import world_entities
+
+        for info, aliases, _meta in world_entities():
+            for surface in (info.name, *aliases):
+                if self._by_key.get(_key(surface)):
+                    continue  # the store's own entity (or an earlier world entity) wins
+                self.entities.setdefault(info.id, info)
+                self.world_ids.add(info.id)
+                self.add_name(surface, info.id)
 
     def _case_ok(self, found: str) -> bool:
         if len(found) >= _CASE_SENSITIVE_LEN and not found.isupper():
