@@ -138,3 +138,9 @@ def test_world_gazetteer_compiles_fast() -> None:
     gz = Gazetteer(world=True)
     gz.regex  # noqa: B018
     assert time.process_time() - start < 5.0
+
+
+def test_currency_prefix_is_not_the_state(world_gz: Gazetteer) -> None:
+    text = "a grant of US $4.8 million and US$2 million in U.S. dollars, signed by the US"
+    kept = [m.text for m in world_gz.find(text) if m.entity_id in world_gz.state_ids and keep_state(text, m)]
+    assert kept == ["US"]

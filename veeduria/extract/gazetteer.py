@@ -169,19 +169,25 @@ class Gazetteer:
     def _add_states(self) -> None:
         from veeduria.extract.states import state_entity, states
 
-        for surface, code in states().by_surface.items():
-            if self._by_key.get(_key(surface)):
-                continue  # the store's own entity for this name wins ("Peru" -> its government)
-            info = state_entity(code)
-            self.entities.setdefault(info.id, info)
-            self.state_ids.add(info.id)
-            self.add_name(surface, info.id)
-        # "the Peruvian government", "gobierno serbio": the store's entity for the state when
-        # the store names the state by a public body of that country, else the candidate.
-        for surface, code in states().government.items():
-            if self._by_key.get(_key(surface)):
+        known = states()
+        owners: dict[str, str | None] = {}
+        # Plain names ("Serbia", "EE.UU.") then government phrases ("the Serbian government",
+        # "gobierno serbio"). A name the store knows is the store's. When the store knows the
+        # state itself (a public body of that country named "Peru"), its government phrases
+        # are that entity's too, and its other plain names are left to the store (they would
+        # bypass keep_state's checks: "US $4.8 million"); otherwise they stand for a
+        # candidate state entity.
+        government = [(s, c, True) for s, c in known.government.items()]
+        for surface, code, is_government in [*((s, c, False) for s, c in known.by_surface.items()),
+                                             *government]:
+            if code not in owners:
+                owners[code] = self._store_state(code)
+            owner = owners[code]
+            ids = self._by_key.get(_key(surface))
+            if ids and state_entity(code).id not in ids and (owner is None or owner not in ids):
+                continue  # another entity of the store answers to this name
+            if owner is not None and not is_government:
                 continue
-            owner = self._store_state(code)
             if owner is None:
                 info = state_entity(code)
                 self.entities.setdefault(info.id, info)
@@ -190,14 +196,15 @@ class Gazetteer:
             self.add_name(surface, owner)
 
     def _store_state(self, code: str) -> str | None:
-        from veeduria.extract.states import states
+        from veeduria.extract.states import state_entity, states
 
-        ids = self._by_key.get(_key(states().display[code])) or []
-        for ent_id in ids:
-            info = self.entities.get(ent_id)
-            if ent_id not in self.state_ids and info is not None and info.schema == "PublicBody" \
-                    and (info.country or code).lower() == code:
-                return ent_id
+        candidate = state_entity(code).id
+        for name in (states().display[code], *states().spanish.get(code, ())):
+            for ent_id in self._by_key.get(_key(name)) or ():
+                info = self.entities.get(ent_id)
+                if ent_id != candidate and info is not None and info.schema == "PublicBody" \
+                        and (info.country or code).lower() == code:
+                    return ent_id
         return None
 
     def _add_world(self) -> None:
@@ -205,7 +212,8 @@ class Gazetteer:
 
         for info, aliases, _meta in world_entities():
             for surface in (info.name, *aliases):
-                if self._by_key.get(_key(surface)):
+                ids = self._by_key.get(_key(surface))
+                if ids and info.id not in ids:
                     continue  # the store's own entity (or an earlier world entity) wins
                 self.entities.setdefault(info.id, info)
                 self.world_ids.add(info.id)

@@ -22,6 +22,9 @@ _PART_OF_NAME_BEFORE = re.compile(rf"(?<![\w'’-])(?!(?:{_STOPS})\b)\w*[A-Z]\w*
 _PART_OF_NAME_AFTER = re.compile(r"[ \t]+[A-Z][a-z]")
 # "gobierno peruano", "government of Kenya": a government named by its state, any case.
 _GOVERNMENT = re.compile(r"(?i)gobierno|government")
+# "US$ 4.8 million", "US $4.8 million", "U.S. dollars": a currency, not the state.
+_CURRENCY_AFTER = re.compile(r"[ \t]?(?:\$|(?i:dollars?|dólar(?:es)?)\b)")
+_DIGIT_AFTER = re.compile(r"[ \t]?\d")  # "US 4.8 million"; but "granted Bolivia 50 million"
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class States:
     # "Serbian government", "gobierno de Serbia", "gobierno serbio" -> iso code
     government: dict[str, str]
     demonyms: dict[str, str]  # folded adjective, any gender and number -> iso code
+    spanish: dict[str, tuple[str, ...]]  # iso code -> Spanish name
 
 
 def _spanish_forms(masc: str) -> list[str]:
@@ -77,9 +81,11 @@ def states() -> States:
     display = {}
     government: dict[str, str] = {}
     demonyms: dict[str, str] = {}
+    spanish: dict[str, tuple[str, ...]] = {}
     raw = _load("demonyms.yaml")
     for code, names in _load("states.yaml").items():
         display[code] = names["en"]
+        spanish[code] = (names["es"],)
         for name in (names["en"], names["es"], *names["also"]):
             by_surface[name] = code
         en_adj, es_adj, article = ([*raw.get(code, []), None, None, None])[:3]
@@ -94,7 +100,7 @@ def states() -> States:
     unknown = set(raw) - set(display)
     if unknown:
         raise ValueError(f"demonyms.yaml: codes not in states.yaml: {sorted(unknown)}")
-    return States(by_surface, display, government, demonyms)
+    return States(by_surface, display, government, demonyms, spanish)
 
 
 def _fold(word: str) -> str:
@@ -121,6 +127,9 @@ def keep_state(text: str, m: Mention) -> bool:
         return not _PART_OF_NAME_AFTER.match(text, m.end)
     if not m.text[:1].isupper():
         return False  # "colombia.com": a word
+    if _CURRENCY_AFTER.match(text, m.end) or (
+            (m.text.isupper() or "." in m.text) and _DIGIT_AFTER.match(text, m.end)):
+        return False
     if m.text.isupper() and m.text not in states().by_surface:
         return False  # "BOLIVIA Y CHINA AMPLIAN ...": a headline; "US", "DRC" are names
     return not (_PART_OF_NAME_BEFORE.search(text, max(0, m.start - 40), m.start)

@@ -30,6 +30,8 @@ def _load() -> tuple[tuple[EntityInfo, list[str], dict[str, Any]], ...]:
             info = EntityInfo(ent_id, row["name"], row["schema"], row["sector"] or None,
                               country, foreign=country == "CN")
             aliases = [a for a in row["aliases"].split(" | ") if a]
+            # Text writes "China’s Ministry of Commerce" with either apostrophe.
+            aliases += [n.replace("'", "’") for n in (row["name"], *aliases) if "'" in n]
             meta = {"parent": PREFIX + row["parent"] if row["parent"] else None,
                     "state_owner": row["state_owner"] or None,
                     "linkage": row["linkage"] or None,
