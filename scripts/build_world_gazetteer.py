@@ -44,6 +44,10 @@ LEGAL = {"co", "ltd", "limited", "corp", "corporation", "company", "inc", "group
 GENERIC = {"unspecified", "unknown", "various", "government", "ministry", "embassy",
            "consortium", "others", "other", "undisclosed", "local", "partners", "partner",
            "chinese", "china", "state", "national", "company", "bank", "group", "n/a", "na"}
+# Names of a kind of body, not of one: which embassy, which of hundreds of institutes?
+AMBIGUOUS = {"confucius institute", "chinese embassy", "chinese embassy consulate",
+             "chinese embassy and consulate", "embassy of china", "chinese consulate",
+             "confucius classroom"}
 CGIT_SECTOR = {
     "Energy/Oil": "petroleum", "Energy/Gas": "petroleum", "Energy/Coal": "mining",
     "Energy/Hydro": "power_generation", "Energy/Alternative": "renewables",
@@ -83,6 +87,7 @@ def key(name: str) -> str:
 
 def clean(name: str) -> str:
     name = " ".join(name.replace("\u00a0", " ").split()).strip(" ,;*")
+    name = re.sub(r"^(?:and|y|&)\s+", "", name)  # the last of a list: "A, B, and CITIC"
     return name.replace("’", "'")
 
 
@@ -155,7 +160,8 @@ class Builder:
         letters = sum(c.isalpha() for c in name)
         if not words or letters < 3 or len(name) > 90 or "|" in name:
             return False
-        if k in self.state_keys or re.match(r"(?i)(government|gobierno) (of|de)\b", name):
+        if k in self.state_keys or k in AMBIGUOUS \
+                or re.match(r"(?i)(government|gobierno) (of|de)\b", name):
             return False
         if all(w in GENERIC or w in {"of", "the", "and", "de", "del", "la", "y"} for w in words):
             return False
@@ -164,6 +170,11 @@ class Builder:
                 return False  # an abbreviation no curated entry vouches for: ambiguous
             return self.common(words[0]) < 3.0  # "Legend", "Vale", "Total" are words
         return not all(self.common(w) >= 4.5 for w in words)  # "National Bank", "Power Company"
+
+    def abbrev_ok(self, alias: str) -> bool:
+        """A source's abbreviation worth matching: "KHCL", "CAAN"; not "ABC", "LBS", "JSC"
+        (three letters name too many things) nor a word ("SAFE" stays a curated alias)."""
+        return len(alias) >= 4 and self.common(alias.lower()) < 3.0
 
     def add_name(self, actor: Actor, name: str) -> None:
         name = clean(name)
@@ -213,7 +224,7 @@ class Builder:
         if found is not None:
             actor = self.actors[found]
             self.add_name(actor, name)
-            if alias and self.by_key.get(key(alias), actor.id) == actor.id:
+            if alias and self.abbrev_ok(alias) and self.by_key.get(key(alias), actor.id) == actor.id:
                 self.add_name(actor, alias)
             self.cite(actor, source)
             return actor
@@ -222,8 +233,7 @@ class Builder:
             return None
         actor = self.new_actor(Actor(id=slugify(name)[:60], name=name, schema=schema,
                                      country=country, sector=sector, parent=parent))
-        if alias and alias.isupper() and len(alias) >= 3 and key(alias) not in self.by_key \
-                and self.common(alias.lower()) < 3.5:
+        if alias and self.abbrev_ok(alias) and key(alias) not in self.by_key:
             self.add_name(actor, alias)
         self.cite(actor, source)
         return actor
@@ -408,7 +418,8 @@ class Builder:
             for row in csv.DictReader(fh):
                 if row["Type"] not in ("Company", "Organization"):
                     continue
-                country = (row["Country"] or "").lower()[:2] or None
+                raw = (row["Country"] or "").strip()
+                country = raw.lower() if re.fullmatch(r"[A-Z]{2}", raw) else self.country(raw)
                 actor = self.take(row["Name"], f"{src}:{row['Body'] or 'PRC'} counter-sanctions",
                                   country=country, schema=row["Type"],
                                   alias=(row["Alias"] or "").split(";")[0].strip() or None)
@@ -427,6 +438,8 @@ class Builder:
                 actor.owner = actor.owner or up.owner
                 actor.linkage = actor.linkage or up.linkage
             actor.aliases = [a for a in actor.aliases if a != actor.name]
+            if actor.country and actor.country not in self.states.display:
+                actor.country = None  # a region or a typo in the source, not a state
         return sorted(self.actors.values(), key=lambda a: (not a.curated, a.id))
 
 

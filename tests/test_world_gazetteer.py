@@ -144,3 +144,20 @@ def test_currency_prefix_is_not_the_state(world_gz: Gazetteer) -> None:
     text = "a grant of US $4.8 million and US$2 million in U.S. dollars, signed by the US"
     kept = [m.text for m in world_gz.find(text) if m.entity_id in world_gz.state_ids and keep_state(text, m)]
     assert kept == ["US"]
+
+
+def test_every_world_record_is_valid() -> None:
+    known = set(states().display)
+    for info, _, meta in world_entities():
+        rec = world_record(info.id)
+        assert not rec.problems(), (info.id, rec.problems())
+        assert rec.country is None or rec.country in known, info.id
+        assert meta["linkage"] in (None, "central_soe", "provincial_soe", "policy_bank", "state_organ", "private")
+        assert meta["source"]
+
+
+def test_world_names_stay_out_of_ordinary_prose(world_gz: Gazetteer) -> None:
+    text = ("The ABC of it: we total the figures, safe to say the legend holds. Most people "
+            "agreed, and the government said it would act. El gobierno dijo que la región andina "
+            "crecerá; the China shop sold vale and chile peppers.")
+    assert [m.text for m in world_gz.find(text) if m.entity_id in world_gz.world_ids] == []
