@@ -34,9 +34,13 @@ def _clean(name: str) -> list[str]:
     m = re.fullmatch(r"(.+?) \((.+)\)", name)
     parts = [m.group(1), m.group(2)] if m else [name]
     for part in parts:
-        out.append(part)
-        if "’" in part:
-            out.append(part.replace("’", "'"))
+        # Running text writes "Trinidad and Tobago", "Saint Lucia": those first, CLDR's short
+        # forms ("Trinidad & Tobago", "St. Lucia") after them.
+        spelled = re.sub(r"^St\. ", "Saint ", part.replace(" & ", " and "))
+        for form in dict.fromkeys([spelled, part]):
+            out.append(form)
+            if "’" in form:
+                out.append(form.replace("’", "'"))
     return out
 
 
