@@ -24,6 +24,7 @@ from veeduria.extract.names import NewName, new_mentions
 from veeduria.extract.scan import tokens
 from veeduria.extract.sentences import sentence_spans
 from veeduria.extract.states import keep_state
+from veeduria.extract.world import world_records
 from veeduria.model import ClaimRecord, EntityRecord, Quantity
 from veeduria.vocab import NEGATIVE_MODALITIES, PARTY_ROLE, predicates
 
@@ -131,6 +132,8 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     if gazetteer.state_ids:
         known = [m if m.entity_id not in gazetteer.state_ids else dataclasses.replace(m, new=True)
                  for m in known if m.entity_id not in gazetteer.state_ids or keep_state(text, m)]
+    if gazetteer.world_ids:
+        known = [dataclasses.replace(m, new=True) if m.entity_id in gazetteer.world_ids else m for m in known]
     fresh, new_names, covered = new_mentions(text, gazetteer, known, toks)
     if covered:
         gone = {id(m) for m in covered}
@@ -234,6 +237,9 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     used = {eid for c in result.claims for eid, _ in c.entities}
     result.new_entities = [_entity_record(n, meta) for n in new_names if n.entity_id in used]
     result.new_entities += [_state_record(entities[eid], meta) for eid in sorted(used & gazetteer.state_ids)]
+    # Reference data, not a discovery of this document: no `found_in`, so every ingest path
+    # (and every order of documents) writes the same record.
+    result.new_entities += world_records(used, gazetteer.world_ids)
     result.mention_table = [[m.start, m.end, m.text, m.entity_id,
                              entities[m.entity_id].schema if m.entity_id in entities else None]
                             for m in mentions[:MAX_MENTIONS]]
