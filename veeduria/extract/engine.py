@@ -70,6 +70,7 @@ _CREDIT_LINE = re.compile(r"\s*(?:(?:Additional\s+)?(?:Reporting|Editing|Writing
 _POSSESSIVE_STAKE = re.compile(r"['’]s\s+(?:[\d.,]+\s*(?:%|percent|per\s+cent)\s+)?(?:\w+\s+)?"
                                r"(?:stake|shares|interest|holding|assets|unit|business|operations)\b", re.IGNORECASE)
 _STAKE_IN = re.compile(r"(?:stake|shares|interest|holding|assets|operations|business)\s+in\s+(?:the\s+)?$", re.IGNORECASE)
+_IN_BEFORE = re.compile(r"(?<!\w)(?:in|en)\s+(?:the\s+|el\s+)?$", re.IGNORECASE)
 _FIGURE_PREDICATES = frozenset({"market_share", "stated_figure", "has_capacity", "project_cost"})
 _COOCCURRENCE = Relation("associated_with", "economy")
 _PARTITIVE = {"de", "of", "in", "en"}
@@ -194,6 +195,7 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     for n in new_names:
         entities[n.entity_id] = EntityInfo(n.entity_id, n.name, n.schema)
     builder = _Builder(text, meta, entities, lex)
+    builder.state_ids = gazetteer.state_ids
     result = Extraction(mentions=mentions, words=_count_words(text))
     paragraphs = discourse.paragraph_starts(text)
     sentences: dict[int, _Sentence] = {}
@@ -418,6 +420,7 @@ class _Builder:
         self.lex = lex
         self.pub = parse_published(meta.published)
         self.preds = predicates()
+        self.state_ids: set[str] = set()
 
     # -- one sentence -------------------------------------------------------------------
     def sentence(self, span: tuple[int, int], mentions: list[Mention], figures: list[Figure],
@@ -531,6 +534,10 @@ class _Builder:
             info = self.entities.get(m.entity_id)
             if info is not None and info.schema in PLACE_SCHEMATA:
                 role = "location"
+            elif role != "subject" and _IN_BEFORE.search(text, max(0, m.start - 8), m.start) and (
+                    m.entity_id.startswith("state-") or m.entity_id in self.state_ids):
+                # "assets in Peru", "operaciones en Chile": where, not what
+                role = "location" if "location" in allowed else PARTY_ROLE
             if role not in allowed:
                 return
             taken.add(m.entity_id)

@@ -141,6 +141,8 @@ def _one(text: str, start: int, run: str, sentence_start: bool, gazetteer: Gazet
         words.pop()
     if not words:
         return
+    if _PORTFOLIO_BEFORE.search(text, max(0, start - 30), start):
+        return  # "el ministro de Transporte y Comunicaciones": a portfolio, not a body's name
     if _bare(words[0]) in _PLURAL_HEADS:
         return  # "the Ministries of Defense of China and Ecuador": two bodies, named by the states
     name = " ".join(words)
@@ -179,6 +181,8 @@ def _name_shaped(words: list[str], lists: dict[str, frozenset[str]]) -> bool:
     return True
 
 
+_PORTFOLIO_BEFORE = re.compile(r"(?<![\w])(?:minist(?:ro|ra|er)s?|secretari[oa]|secretary|viceministr[oa]|"
+                               r"titular|cartera)\s+(?:de|del|of|for)\s+(?:la\s+|el\s+|the\s+)?$")
 _PLURAL_HEADS = frozenset({"ministries", "governments", "embassies", "ministers", "companies", "firms",
                            "banks", "ministerios", "gobiernos", "embajadas", "ministros", "empresas",
                            "bancos", "fuerzas"})
