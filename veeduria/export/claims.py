@@ -42,13 +42,19 @@ def claim_to_dict(claim: Claim) -> dict[str, Any]:
         "qualifier": claim.qualifier,
         "place": claim.place,
         "country": claim.country,
+        "created_at": claim.created_at.replace(microsecond=0).isoformat() + "Z" if claim.created_at else None,
+        "updated_at": claim.updated_at.replace(microsecond=0).isoformat() + "Z" if claim.updated_at else None,
     }
     return out
 
 
 def iter_claims(session: Session, *, statuses: tuple[str, ...] | None = None,
-                domain: str | None = None, since: str | None = None) -> Iterator[Claim]:
-    """All claims in id order, fetched in batches so millions fit in memory."""
+                domain: str | None = None, since: Any = None) -> Iterator[Claim]:
+    """All claims in id order, fetched in batches so millions fit in memory; with `since`
+    (a datetime or ISO text, UTC), only those written or changed since then."""
+    from veeduria.export.delta import parse_since
+
+    since = parse_since(since)
     last = ""
     while True:
         q = (select(Claim).where(Claim.id > last).order_by(Claim.id).limit(BATCH)
@@ -59,7 +65,7 @@ def iter_claims(session: Session, *, statuses: tuple[str, ...] | None = None,
         if domain:
             q = q.where(Claim.domain == domain)
         if since:
-            q = q.where(Claim.created_at >= since)
+            q = q.where(Claim.updated_at >= since)
         batch = list(session.scalars(q))
         if not batch:
             return

@@ -1,0 +1,273 @@
+"""Alerts: new claims (candidate or accepted), changes of ownership, screening findings and
+conflicts between sources that touch something a watchlist follows.
+
+Each check reads what changed since the watchlist's last check (with an overlap, so a
+transaction that committed late is not missed); the unique (watchlist, key) pair makes
+the overlap, restarts and re-ingests harmless: the same claim, finding or conflict never
+alerts twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from veeduria.monitor.models import Alert, Watchlist
+from veeduria.monitor.watch import Watched, resolve
+from veeduria.query import OWNERSHIP_PREDICATES
+from veeduria.store import Store
+from veeduria.store.models import Claim, ClaimEntity, Entity, utcnow
+from veeduria.vocab import label
+
+OVERLAP = dt.timedelta(minutes=10)
+BATCH = 2000
+OWNERSHIP = set(OWNERSHIP_PREDICATES) | {"state_supervised_by", "sold"}
+
+
+@dataclass
+class CheckResult:
+    new: dict[str, int] = field(default_factory=dict)  # watchlist name -> new alerts
+    claims_read: int = 0
+    findings_run: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.new.values())
+
+
+def _changed_claims(session: Session, since: dt.datetime) -> Iterator[list[Claim]]:
+    """Claims written or changed at or after `since` (not rejected), in batches, keyset
+    by (updated_at, id): a bulk ingest gives thousands of claims one timestamp."""
+    last: tuple[dt.datetime, str] | None = None
+    while True:
+        q = (select(Claim).where(Claim.status != "rejected")
+             .order_by(Claim.updated_at, Claim.id).limit(BATCH)
+             .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity),
+                      selectinload(Claim.source)))
+        if last is None:
+            q = q.where(Claim.updated_at >= since)
+        else:
+            q = q.where(or_(Claim.updated_at > last[0], and_(Claim.updated_at == last[0], Claim.id > last[1])))
+        batch = list(session.scalars(q))
+        if not batch:
+            return
+        yield batch
+        last = (batch[-1].updated_at, batch[-1].id)
+
+
+def _names(claim: Claim, role: str) -> str:
+    return ", ".join(r.entity.name for r in claim.roles if r.role == role and r.entity is not None)
+
+
+def claim_title(claim: Claim) -> str:
+    what = label("predicate", claim.predicate)
+    subj, obj = _names(claim, "subject"), _names(claim, "object")
+    return " ".join(x for x in (subj, what, obj) if x) or what
+
+
+def _claim_match(claim: Claim, w: Watched) -> str | None:
+    """Why the claim touches the watchlist, or None."""
+    for r in claim.roles:
+        if r.entity_id in w.entities:
+            return w.entities[r.entity_id]
+    if claim.domain in w.domains:
+        return f"domain {label('domain', claim.domain)}"
+    if w.countries:
+        if claim.country and claim.country.lower() in w.countries:
+            return f"country {claim.country.upper()}"
+        for r in claim.roles:
+            if r.entity is not None and (r.entity.country or "").lower() in w.countries:
+                return f"{r.entity.name} ({r.entity.country.upper()})"
+    return None
+
+
+def _claim_alert(wl: Watchlist, claim: Claim, why: str) -> Alert:
+    kind = "ownership" if claim.predicate in OWNERSHIP else "claim"
+    head = "Change of ownership" if kind == "ownership" else f"New {claim.status} claim"
+    src = claim.source
+    return Alert(
+        watchlist_id=wl.id, key=f"claim:{claim.duplicate_of or claim.id}", kind=kind,
+        title=f"{head}: {claim_title(claim)}", reason=why, quote=claim.quote, claim_id=claim.id,
+        source_id=claim.source_id, source_title=(src.title if src else None) or claim.source_id,
+        source_url=src.url if src else None, link=f"/claim/{claim.id}",
+        detail={"status": claim.status, "predicate": claim.predicate, "domain": claim.domain,
+                "date": claim.date, "amount_usd": claim.amount_usd, "share": claim.share,
+                "entities": [{"id": r.entity_id, "name": r.entity.name if r.entity else None,
+                              "role": r.role} for r in claim.roles],
+                "publisher": src.publisher if src else None,
+                "published": src.published if src else None})
+
+
+def _insert(session: Session, alert: Alert) -> bool:
+    """Add the alert unless its (watchlist, key) exists; True when it is new."""
+    exists = session.scalar(select(Alert.id).where(Alert.watchlist_id == alert.watchlist_id,
+                                                   Alert.key == alert.key))
+    if exists is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(alert)
+            session.flush()
+    except IntegrityError:  # another checker added it meanwhile
+        return False
+    return True
+
+
+def check(store: Store, *, rules: list[Any] | None = None, screen: bool = True) -> CheckResult:
+    """Look at what changed since each active watchlist's last check and add alerts."""
+    result = CheckResult()
+    started = utcnow()
+    with store.session() as session:
+        lists = list(session.scalars(select(Watchlist).where(Watchlist.active.is_(True))
+                                     .options(selectinload(Watchlist.targets))))
+        lists = [wl for wl in lists if wl.targets]
+        if not lists:
+            return result
+        watched = {wl.id: resolve(session, wl) for wl in lists}
+        cutoff = {wl.id: (wl.checked_until or wl.created_at) - OVERLAP for wl in lists}
+        since = min(cutoff.values())
+        accepted_changed = False
+        for batch in _changed_claims(session, since):
+            result.claims_read += len(batch)
+            for claim in batch:
+                accepted_changed = accepted_changed or claim.status == "accepted"
+                for wl in lists:
+                    if claim.updated_at < cutoff[wl.id]:
+                        continue
+                    why = _claim_match(claim, watched[wl.id])
+                    if why is not None and _insert(session, _claim_alert(wl, claim, why)):
+                        result.new[wl.name] = result.new.get(wl.name, 0) + 1
+        _conflicts(session, lists, watched, cutoff, since, result)
+        if screen and accepted_changed and any(w.entities or w.rules for w in watched.values()):
+            _findings(session, lists, watched, rules, result)
+        session.execute(update(Watchlist).where(Watchlist.id.in_([wl.id for wl in lists]))
+                        .values(checked_until=started))
+    return result
+
+
+def _conflicts(session: Session, lists: list[Watchlist], watched: dict[int, Watched],
+               cutoff: dict[int, dt.datetime], since: dt.datetime, result: CheckResult) -> None:
+    """Imported rows that disagree with a stored claim (the resolution review queue)."""
+    try:
+        from veeduria.resolve.models import ReviewItem
+    except ImportError:  # resolution stage not installed
+        return
+    items = session.scalars(select(ReviewItem).where(ReviewItem.kind == "conflict",
+                                                     ReviewItem.created_at >= since)).all()
+    for item in items:
+        claim = session.scalar(select(Claim).where(Claim.id == item.claim_id).options(
+            selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source)))
+        if claim is None:
+            continue
+        stored = (item.detail or {}).get("stored") or {}
+        new = (item.detail or {}).get("claim") or {}
+        for wl in lists:
+            if item.created_at < cutoff[wl.id]:
+                continue
+            why = _claim_match(claim, watched[wl.id])
+            if why is None:
+                continue
+            alert = Alert(
+                watchlist_id=wl.id, key=f"conflict:{item.key}", kind="conflict",
+                title=f"Sources disagree: {claim_title(claim)}", reason=why,
+                quote=(item.name or new.get("quote") or "")[:160] or None, claim_id=claim.id,
+                source_id=item.source_id, source_title=item.source_id, source_url=None,
+                link=f"/claim/{claim.id}",
+                detail={"stored_quote": stored.get("quote") or claim.quote,
+                        "stored_source": claim.source_id, "stored_amount_usd": stored.get("amount_usd"),
+                        "stored_date": stored.get("date"), "new_amount_usd": (new.get("amount") or {}).get("usd"),
+                        "new_date": new.get("date"), "review_item": item.id})
+            if _insert(session, alert):
+                result.new[wl.name] = result.new.get(wl.name, 0) + 1
+
+
+def _findings(session: Session, lists: list[Watchlist], watched: dict[int, Watched],
+              rules: list[Any] | None, result: CheckResult) -> None:
+    """Screening findings about a followed entity or from a followed rule. A finding is
+    new to a watchlist when some of its evidence changed after the watchlist was made."""
+    from veeduria.screen.engine import run_screening
+
+    result.findings_run = True
+    findings = run_screening(session, rules)
+    wanted = [(f, wl) for f in findings for wl in lists
+              if f.target_id in watched[wl.id].entities or f.rule_id in watched[wl.id].rules]
+    if not wanted:
+        return
+    ids = sorted({c for f, _ in wanted for c in f.claim_ids})
+    changed: dict[str, dt.datetime] = {}
+    for i in range(0, len(ids), 500):
+        changed.update(session.execute(select(Claim.id, Claim.updated_at)
+                                       .where(Claim.id.in_(ids[i:i + 500]))).all())
+    for f, wl in wanted:
+        latest = max((changed[c] for c in f.claim_ids if c in changed), default=None)
+        if latest is None or latest <= wl.created_at:
+            continue
+        first = session.scalar(select(Claim).where(Claim.id.in_(f.claim_ids))
+                               .options(selectinload(Claim.source)).order_by(Claim.updated_at.desc()).limit(1))
+        w = watched[wl.id]
+        why = w.entities.get(f.target_id) or f"rule {f.rule_id}"
+        src = first.source if first is not None else None
+        alert = Alert(
+            watchlist_id=wl.id, key=f"finding:{f.id}", kind="finding",
+            title=f"Finding ({f.severity}): {f.title('en')} — {f.target_name}", reason=why,
+            quote=first.quote if first is not None else None,
+            claim_id=first.id if first is not None else None,
+            source_id=first.source_id if first is not None else None,
+            source_title=(src.title or src.id) if src is not None else None,
+            source_url=src.url if src is not None else None,
+            link=f"/entity/{f.target_id}",
+            detail={"rule": f.rule_id, "severity": f.severity, "target": f.target_id,
+                    "evidence": list(f.claim_ids), "explanation": f.explanation("en")})
+        if _insert(session, alert):
+            result.new[wl.name] = result.new.get(wl.name, 0) + 1
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+def alerts_of(session: Session, watchlist_ids: list[int], *, unread: bool = False,
+              limit: int = 100, offset: int = 0) -> list[Alert]:
+    if not watchlist_ids:
+        return []
+    q = select(Alert).where(Alert.watchlist_id.in_(watchlist_ids))
+    if unread:
+        q = q.where(Alert.read_at.is_(None))
+    return list(session.scalars(q.order_by(Alert.created_at.desc(), Alert.id.desc())
+                                .limit(limit).offset(offset)))
+
+
+def unread_counts(session: Session, watchlist_ids: list[int]) -> dict[int, int]:
+    if not watchlist_ids:
+        return {}
+    return dict(session.execute(select(Alert.watchlist_id, func.count()).where(
+        Alert.watchlist_id.in_(watchlist_ids), Alert.read_at.is_(None)).group_by(Alert.watchlist_id)).all())
+
+
+def mark_read(session: Session, watchlist_ids: list[int], alert_ids: list[int] | None = None) -> int:
+    """Mark the alerts (default: all of these watchlists') read; returns how many."""
+    if not watchlist_ids:
+        return 0
+    q = update(Alert).where(Alert.watchlist_id.in_(watchlist_ids), Alert.read_at.is_(None))
+    if alert_ids is not None:
+        q = q.where(Alert.id.in_(alert_ids))
+    return session.execute(q.values(read_at=utcnow())).rowcount or 0
+
+
+def alert_dict(alert: Alert, base_url: str = "") -> dict[str, Any]:
+    return {
+        "id": alert.id, "kind": alert.kind, "title": alert.title, "reason": alert.reason,
+        "quote": alert.quote, "claim_id": alert.claim_id,
+        "source": {"id": alert.source_id, "title": alert.source_title, "url": alert.source_url},
+        "link": (base_url.rstrip("/") + alert.link) if alert.link else None,
+        "created_at": alert.created_at.isoformat() + "Z", "read": alert.read_at is not None,
+        "detail": alert.detail or {},
+    }
+
+
+def entity_name(session: Session, entity_id: str) -> str:
+    ent = session.get(Entity, entity_id)
+    return ent.name if ent is not None else entity_id
