@@ -72,7 +72,8 @@ def claim_title(claim: Claim) -> str:
 
 def _claim_match(claim: Claim, w: Watched) -> str | None:
     """Why the claim touches the watchlist, or None."""
-    for r in claim.roles:
+    # An entity followed by name explains the match better than one reached through ownership.
+    for r in sorted(claim.roles, key=lambda r: r.entity_id not in w.direct):
         if r.entity_id in w.entities:
             return w.entities[r.entity_id]
     if claim.domain in w.domains:
@@ -129,7 +130,8 @@ def check(store: Store, *, rules: list[Any] | None = None, screen: bool = True) 
         if not lists:
             return result
         watched = {wl.id: resolve(session, wl) for wl in lists}
-        cutoff = {wl.id: (wl.checked_until or wl.created_at) - OVERLAP for wl in lists}
+        # What was there before a watchlist was made is not news to it.
+        cutoff = {wl.id: max(wl.created_at, (wl.checked_until or wl.created_at) - OVERLAP) for wl in lists}
         since = min(cutoff.values())
         accepted_changed = False
         for batch in _changed_claims(session, since):

@@ -420,7 +420,9 @@ def _parse_feed(resp: Response) -> Any:
 
     parsed = feedparser.parse(resp.body, response_headers={"content-location": resp.url,
                                                            **resp.headers})
-    if not parsed.get("version") and not parsed.entries:
+    usable = [e for e in parsed.entries if e.get("link") or e.get("id")]
+    # Malformed XML is read leniently while it still yields entries; otherwise it is an error.
+    if (not parsed.get("version") and not parsed.entries) or (parsed.get("bozo") and not usable):
         problem = parsed.get("bozo_exception")
         raise MonitorError(f"{resp.url}: not a readable RSS or Atom feed"
                            + (f" ({str(problem).splitlines()[0][:160]})" if problem else ""))

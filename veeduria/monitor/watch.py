@@ -150,6 +150,7 @@ class Watched:
     """A watchlist resolved against the store: entity id -> why it is followed."""
 
     entities: dict[str, str] = field(default_factory=dict)
+    direct: set[str] = field(default_factory=set)  # followed by name, not through ownership
     rules: set[str] = field(default_factory=set)
     domains: set[str] = field(default_factory=set)
     countries: set[str] = field(default_factory=set)
@@ -220,6 +221,7 @@ def resolve(session: Session, wl: Watchlist) -> Watched:
                 continue
             names[ent.id] = ent.name
             out.entities[ent.id] = ent.name
+            out.direct.add(ent.id)
             if t.owned:
                 for owned_id, path in owned_by(session, ent.id).items():
                     chain = " → ".join(_name(session, e, names) for e in reversed(path))
