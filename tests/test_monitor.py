@@ -439,3 +439,71 @@ def test_web_inbox_watchlists_and_admin_page(store: Store, mini_case: Path, site
         assert "failing (3 in a row)" in admin_page and "HTTP 500" in admin_page
         assert "only http(s) URLs" in client.post("/admin/monitor", data={"csrf_token": token,
                                                                           "location": "gopher://x"}).text
+
+
+def test_findings_and_conflicts_between_sources_alert(store: Store, mini_case: Path) -> None:
+    from veeduria.model import ClaimRecord, Quantity
+    from veeduria.monitor.alerts import check
+    from veeduria.resolve.resolver import queue_item, review_key
+    from veeduria.store.writer import upsert_claim
+
+    load_case(store, mini_case)
+    run(store, "watch", "add", "Acme Group", "--chain", "--list", "group")
+    run(store, "watch", "add", "--rules", "arbitration-cases", "--list", "rules")
+    assert check(store).total == 0  # the arbitration finding predates both watchlists
+    with store.session() as s:
+        upsert_claim(s, ClaimRecord(id="more-arbitration", predicate="arbitration", source_id="other-report",
+                                    quote="Acme Port Holdings faces 3 new arbitration cases",
+                                    entities=[("acme-port", "subject"), ("government-of-peru", "counterparty")],
+                                    quantity=Quantity(3, "cases"), domain="law_enforcement", date="2026",
+                                    status="accepted"), "t")
+    result = check(store)
+    assert result.findings_run and result.new == {"group": 2, "rules": 1}
+    with store.reader() as s:
+        rows = s.execute(select(Watchlist.name, Alert).join(Watchlist, Watchlist.id == Alert.watchlist_id)).all()
+    finding = [a for name, a in rows if name == "rules"][0]
+    assert finding.kind == "finding" and finding.key.startswith("finding:")
+    assert finding.quote == "Acme Port Holdings faces 3 new arbitration cases" and finding.source_id == "other-report"
+    assert "more-arbitration" in finding.detail["evidence"] and finding.link == "/entity/acme-port"
+    assert sorted(a.kind for name, a in rows if name == "group") == ["claim", "finding"]
+    assert check(store).total == 0
+    # Another source disagrees with a stored claim about the company: a conflict alert.
+    with store.session() as s:
+        queue_item(s, review_key("conflict", "imported-row", "mini-spent"), kind="conflict",
+                   claim_id="mini-spent", source_id="other-report", name="Acme spent $2.9 billion on Bay Port",
+                   detail={"claim": {"quote": "Acme spent $2.9 billion on Bay Port", "date": "2025",
+                                     "amount": {"usd": 2.9e9}},
+                           "stored": {"amount_usd": 1.4e9, "date": "2025", "quote": "spent only $1.4 billion"}})
+    assert check(store).new == {"group": 1}
+    with store.reader() as s:
+        conflict = s.scalar(select(Alert).where(Alert.kind == "conflict"))
+    assert conflict.quote == "Acme spent $2.9 billion on Bay Port" and conflict.source_id == "other-report"
+    assert conflict.detail["stored_quote"] == "spent only $1.4 billion" and conflict.claim_id == "mini-spent"
+    assert check(store).total == 0
+
+
+def test_background_loop_as_serve_runs_it(store: Store, mini_case: Path, site: WebSite) -> None:
+    import time
+
+    from veeduria.monitor.runner import start_background
+
+    load_case(store, mini_case)
+    run(store, "watch", "add", "Acme Port Holdings", "--list", "bg")
+    site.put("/about.html", ARTICLE)
+    with store.session() as s:
+        add_source(s, site.url("/about.html"))
+    thread, stop = start_background(store, options=PollOptions(interval=0, timeout=3))
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with store.reader() as s:
+                if s.scalar(select(func.count(Alert.id))):
+                    break
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    with store.reader() as s:
+        assert s.scalar(select(func.count(Alert.id))) >= 1
+        assert s.scalar(select(MonitoredSource.last_success)) is not None
