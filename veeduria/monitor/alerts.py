@@ -26,7 +26,7 @@ from veeduria.vocab import label
 
 OVERLAP = dt.timedelta(minutes=10)
 BATCH = 2000
-OWNERSHIP = set(OWNERSHIP_PREDICATES) | {"state_supervised_by", "sold"}
+OWNERSHIP = set(OWNERSHIP_PREDICATES) | {"state_supervised_by"}
 
 
 @dataclass
@@ -40,24 +40,47 @@ class CheckResult:
         return sum(self.new.values())
 
 
-def _changed_claims(session: Session, since: dt.datetime) -> Iterator[list[Claim]]:
+@dataclass
+class _Row:
+    """What matching needs of a claim (no ORM objects: a check may read a million)."""
+
+    id: str
+    updated_at: dt.datetime
+    status: str
+    domain: str
+    country: str | None
+    duplicate_of: str | None
+    roles: list[str] = field(default_factory=list)  # entity ids
+
+
+_ROW_COLUMNS = (Claim.id, Claim.updated_at, Claim.status, Claim.domain, Claim.country, Claim.duplicate_of)
+
+
+def _changed_claims(session: Session, since: dt.datetime) -> Iterator[list[_Row]]:
     """Claims written or changed at or after `since` (not rejected), in batches, keyset
     by (updated_at, id): a bulk ingest gives thousands of claims one timestamp."""
     last: tuple[dt.datetime, str] | None = None
     while True:
-        q = (select(Claim).where(Claim.status != "rejected")
-             .order_by(Claim.updated_at, Claim.id).limit(BATCH)
-             .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity),
-                      selectinload(Claim.source)))
+        q = select(*_ROW_COLUMNS).where(Claim.status != "rejected").order_by(Claim.updated_at, Claim.id).limit(BATCH)
         if last is None:
             q = q.where(Claim.updated_at >= since)
         else:
             q = q.where(or_(Claim.updated_at > last[0], and_(Claim.updated_at == last[0], Claim.id > last[1])))
-        batch = list(session.scalars(q))
+        batch = [_Row(*r) for r in session.execute(q).all()]
         if not batch:
             return
+        by_id = {r.id: r for r in batch}
+        for claim_id, entity_id in session.execute(
+                select(ClaimEntity.claim_id, ClaimEntity.entity_id)
+                .where(ClaimEntity.claim_id.in_(list(by_id))).order_by(ClaimEntity.position)):
+            by_id[claim_id].roles.append(entity_id)
         yield batch
         last = (batch[-1].updated_at, batch[-1].id)
+
+
+def _row_of(claim: Claim) -> _Row:
+    return _Row(claim.id, claim.updated_at, claim.status, claim.domain, claim.country, claim.duplicate_of,
+                [r.entity_id for r in claim.roles])
 
 
 def _names(claim: Claim, role: str) -> str:
@@ -70,21 +93,38 @@ def claim_title(claim: Claim) -> str:
     return " ".join(x for x in (subj, what, obj) if x) or what
 
 
-def _claim_match(claim: Claim, w: Watched) -> str | None:
-    """Why the claim touches the watchlist, or None."""
+def _claim_match(row: _Row, w: Watched, countries: dict[str, tuple[str, str | None]]) -> str | None:
+    """Why the claim touches the watchlist, or None. `countries`: entity id -> (name,
+    country), needed only when the watchlist follows countries."""
     # An entity followed by name explains the match better than one reached through ownership.
-    for r in sorted(claim.roles, key=lambda r: r.entity_id not in w.direct):
-        if r.entity_id in w.entities:
-            return w.entities[r.entity_id]
-    if claim.domain in w.domains:
-        return f"domain {label('domain', claim.domain)}"
+    for entity_id in sorted(row.roles, key=lambda e: e not in w.direct):
+        if entity_id in w.entities:
+            return w.entities[entity_id]
+    if row.domain in w.domains:
+        return f"domain {label('domain', row.domain)}"
     if w.countries:
-        if claim.country and claim.country.lower() in w.countries:
-            return f"country {claim.country.upper()}"
-        for r in claim.roles:
-            if r.entity is not None and (r.entity.country or "").lower() in w.countries:
-                return f"{r.entity.name} ({r.entity.country.upper()})"
+        if row.country and row.country.lower() in w.countries:
+            return f"country {row.country.upper()}"
+        for entity_id in row.roles:
+            name, country = countries.get(entity_id, (entity_id, None))
+            if (country or "").lower() in w.countries:
+                return f"{name} ({(country or '').upper()})"
     return None
+
+
+def _entity_countries(session: Session, ids: set[str]) -> dict[str, tuple[str, str | None]]:
+    out: dict[str, tuple[str, str | None]] = {}
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), 500):
+        for eid, name, country in session.execute(select(Entity.id, Entity.name, Entity.country)
+                                                  .where(Entity.id.in_(ordered[i:i + 500]))):
+            out[eid] = (name, country)
+    return out
+
+
+def _claim_key(row: _Row) -> str:
+    # A candidate restating a known claim is that claim: one alert for both.
+    return f"claim:{row.duplicate_of or row.id}"
 
 
 def _claim_alert(wl: Watchlist, claim: Claim, why: str) -> Alert:
@@ -104,11 +144,21 @@ def _claim_alert(wl: Watchlist, claim: Claim, why: str) -> Alert:
                 "published": src.published if src else None})
 
 
+def _existing_keys(session: Session, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    found: set[tuple[int, str]] = set()
+    by_list: dict[int, list[str]] = {}
+    for wl_id, key in pairs:
+        by_list.setdefault(wl_id, []).append(key)
+    for wl_id, keys in by_list.items():
+        for i in range(0, len(keys), 500):
+            found.update((wl_id, k) for k in session.scalars(
+                select(Alert.key).where(Alert.watchlist_id == wl_id, Alert.key.in_(keys[i:i + 500]))))
+    return found
+
+
 def _insert(session: Session, alert: Alert) -> bool:
     """Add the alert unless its (watchlist, key) exists; True when it is new."""
-    exists = session.scalar(select(Alert.id).where(Alert.watchlist_id == alert.watchlist_id,
-                                                   Alert.key == alert.key))
-    if exists is not None:
+    if _existing_keys(session, {(alert.watchlist_id, alert.key)}):
         return False
     try:
         with session.begin_nested():
@@ -117,6 +167,58 @@ def _insert(session: Session, alert: Alert) -> bool:
     except IntegrityError:  # another checker added it meanwhile
         return False
     return True
+
+
+def _insert_many(session: Session, alerts: list[Alert]) -> list[Alert]:
+    """Add the alerts whose (watchlist, key) is not stored yet; returns those added."""
+    if not alerts:
+        return []
+    try:
+        with session.begin_nested():
+            session.add_all(alerts)
+            session.flush()
+        return alerts
+    except IntegrityError:  # another checker added some meanwhile: one by one
+        return [a for a in alerts if _insert(session, a)]
+
+
+def _claim_alerts(session: Session, lists: list[Watchlist], watched: dict[int, Watched],
+                  cutoff: dict[int, dt.datetime], batch: list[_Row], result: CheckResult) -> None:
+    """Alerts for one batch of changed claims: match on ids, skip keys already alerted,
+    then read the few new claims in full."""
+    countries: dict[str, tuple[str, str | None]] = {}
+    if any(watched[wl.id].countries for wl in lists):
+        countries = _entity_countries(session, {e for r in batch for e in r.roles})
+    wanted: list[tuple[Watchlist, _Row, str]] = []
+    for row in batch:
+        for wl in lists:
+            if row.updated_at < cutoff[wl.id]:
+                continue
+            why = _claim_match(row, watched[wl.id], countries)
+            if why is not None:
+                wanted.append((wl, row, why))
+    if not wanted:
+        return
+    known = _existing_keys(session, {(wl.id, _claim_key(row)) for wl, row, _ in wanted})
+    seen: set[tuple[int, str]] = set()
+    fresh = []
+    for wl, row, why in wanted:
+        pair = (wl.id, _claim_key(row))
+        if pair not in known and pair not in seen:
+            seen.add(pair)
+            fresh.append((wl, row, why))
+    if not fresh:
+        return
+    ids = sorted({row.id for _, row, _ in fresh})
+    claims: dict[str, Claim] = {}
+    for i in range(0, len(ids), 500):
+        claims.update((c.id, c) for c in session.scalars(select(Claim).where(Claim.id.in_(ids[i:i + 500])).options(
+            selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source))))
+    names = {wl.id: wl.name for wl in lists}
+    for alert in _insert_many(session, [_claim_alert(wl, claims[row.id], why) for wl, row, why in fresh
+                                        if row.id in claims]):
+        name = names[alert.watchlist_id]
+        result.new[name] = result.new.get(name, 0) + 1
 
 
 def check(store: Store, *, rules: list[Any] | None = None, screen: bool = True) -> CheckResult:
@@ -136,14 +238,8 @@ def check(store: Store, *, rules: list[Any] | None = None, screen: bool = True) 
         accepted_changed = False
         for batch in _changed_claims(session, since):
             result.claims_read += len(batch)
-            for claim in batch:
-                accepted_changed = accepted_changed or claim.status == "accepted"
-                for wl in lists:
-                    if claim.updated_at < cutoff[wl.id]:
-                        continue
-                    why = _claim_match(claim, watched[wl.id])
-                    if why is not None and _insert(session, _claim_alert(wl, claim, why)):
-                        result.new[wl.name] = result.new.get(wl.name, 0) + 1
+            accepted_changed = accepted_changed or any(r.status == "accepted" for r in batch)
+            _claim_alerts(session, lists, watched, cutoff, batch, result)
         _conflicts(session, lists, watched, cutoff, since, result)
         if screen and accepted_changed and any(w.entities or w.rules for w in watched.values()):
             _findings(session, lists, watched, rules, result)
@@ -166,12 +262,13 @@ def _conflicts(session: Session, lists: list[Watchlist], watched: dict[int, Watc
             selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source)))
         if claim is None:
             continue
+        countries = _entity_countries(session, {r.entity_id for r in claim.roles})
         stored = (item.detail or {}).get("stored") or {}
         new = (item.detail or {}).get("claim") or {}
         for wl in lists:
             if item.created_at < cutoff[wl.id]:
                 continue
-            why = _claim_match(claim, watched[wl.id])
+            why = _claim_match(_row_of(claim), watched[wl.id], countries)
             if why is None:
                 continue
             alert = Alert(
