@@ -42,8 +42,6 @@ def claim_to_dict(claim: Claim) -> dict[str, Any]:
         "qualifier": claim.qualifier,
         "place": claim.place,
         "country": claim.country,
-        "created_at": claim.created_at.replace(microsecond=0).isoformat() + "Z" if claim.created_at else None,
-        "updated_at": claim.updated_at.replace(microsecond=0).isoformat() + "Z" if claim.updated_at else None,
     }
     return out
 
@@ -74,9 +72,17 @@ def iter_claims(session: Session, *, statuses: tuple[str, ...] | None = None,
         session.expunge_all()
 
 
+def _iso(when: Any) -> str | None:
+    return when.replace(microsecond=0).isoformat() + "Z" if when else None
+
+
 def write_claims_jsonl(session: Session, out: IO[str], **filters: Any) -> int:
     n = 0
     for claim in iter_claims(session, **filters):
-        out.write(json.dumps(claim_to_dict(claim), ensure_ascii=False) + "\n")
+        row = claim_to_dict(claim)
+        # When it was written and last changed (UTC), for consumers of deltas (--since).
+        row["created_at"] = _iso(claim.created_at)
+        row["updated_at"] = _iso(claim.updated_at)
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
         n += 1
     return n
