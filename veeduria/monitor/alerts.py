@@ -13,15 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from veeduria.monitor.models import Alert, Watchlist
-from veeduria.monitor.watch import Watched, resolve
+from veeduria.monitor.watch import Watched, ownership_edges, resolve
 from veeduria.query import OWNERSHIP_PREDICATES
 from veeduria.store import Store
-from veeduria.store.models import Claim, ClaimEntity, Entity, utcnow
+from veeduria.store.models import Claim, ClaimEntity, Entity, Source, utcnow
 from veeduria.vocab import label
 
 OVERLAP = dt.timedelta(minutes=10)
@@ -83,14 +83,16 @@ def _row_of(claim: Claim) -> _Row:
                 [r.entity_id for r in claim.roles])
 
 
-def _names(claim: Claim, role: str) -> str:
-    return ", ".join(r.entity.name for r in claim.roles if r.role == role and r.entity is not None)
+def title_of(predicate: str, roles: list[tuple[str, str]]) -> str:
+    """'Subject predicate Object' from (role, entity name) pairs."""
+    what = label("predicate", predicate)
+    subj = ", ".join(n for r, n in roles if r == "subject")
+    obj = ", ".join(n for r, n in roles if r == "object")
+    return " ".join(x for x in (subj, what, obj) if x) or what
 
 
 def claim_title(claim: Claim) -> str:
-    what = label("predicate", claim.predicate)
-    subj, obj = _names(claim, "subject"), _names(claim, "object")
-    return " ".join(x for x in (subj, what, obj) if x) or what
+    return title_of(claim.predicate, [(r.role, r.entity.name if r.entity else r.entity_id) for r in claim.roles])
 
 
 def _claim_match(row: _Row, w: Watched, countries: dict[str, tuple[str, str | None]]) -> str | None:
@@ -127,21 +129,49 @@ def _claim_key(row: _Row) -> str:
     return f"claim:{row.duplicate_of or row.id}"
 
 
-def _claim_alert(wl: Watchlist, claim: Claim, why: str) -> Alert:
-    kind = "ownership" if claim.predicate in OWNERSHIP else "claim"
-    head = "Change of ownership" if kind == "ownership" else f"New {claim.status} claim"
-    src = claim.source
-    return Alert(
-        watchlist_id=wl.id, key=f"claim:{claim.duplicate_of or claim.id}", kind=kind,
-        title=f"{head}: {claim_title(claim)}", reason=why, quote=claim.quote, claim_id=claim.id,
-        source_id=claim.source_id, source_title=(src.title if src else None) or claim.source_id,
-        source_url=src.url if src else None, link=f"/claim/{claim.id}",
-        detail={"status": claim.status, "predicate": claim.predicate, "domain": claim.domain,
-                "date": claim.date, "amount_usd": claim.amount_usd, "share": claim.share,
-                "entities": [{"id": r.entity_id, "name": r.entity.name if r.entity else None,
-                              "role": r.role} for r in claim.roles],
-                "publisher": src.publisher if src else None,
-                "published": src.published if src else None})
+def _claim_alert_rows(session: Session, fresh: list[tuple[Watchlist, _Row, str]]) -> list[dict[str, Any]]:
+    """The alerts' rows, read with three plain queries (a bulk import can make thousands)."""
+    ids = sorted({row.id for _, row, _ in fresh})
+    claims: dict[str, Any] = {}
+    roles: dict[str, list[tuple[str, str, str]]] = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        claims.update((c.id, c) for c in session.execute(
+            select(Claim.id, Claim.predicate, Claim.status, Claim.quote, Claim.source_id, Claim.domain,
+                   Claim.date, Claim.amount_usd, Claim.share).where(Claim.id.in_(part))))
+        for claim_id, entity_id, role, name in session.execute(
+                select(ClaimEntity.claim_id, ClaimEntity.entity_id, ClaimEntity.role, Entity.name)
+                .join(Entity, Entity.id == ClaimEntity.entity_id).where(ClaimEntity.claim_id.in_(part))
+                .order_by(ClaimEntity.claim_id, ClaimEntity.position)):
+            roles.setdefault(claim_id, []).append((entity_id, role, name))
+    src_ids = sorted({c.source_id for c in claims.values()})
+    sources: dict[str, Any] = {}
+    for i in range(0, len(src_ids), 500):
+        sources.update((r.id, r) for r in session.execute(
+            select(Source.id, Source.title, Source.url, Source.publisher, Source.published)
+            .where(Source.id.in_(src_ids[i:i + 500]))))
+    now = utcnow()
+    rows = []
+    for wl, row, why in fresh:
+        c = claims.get(row.id)
+        if c is None:
+            continue
+        src = sources.get(c.source_id)
+        parts = roles.get(c.id, [])
+        kind = "ownership" if c.predicate in OWNERSHIP else "claim"
+        head = "Change of ownership" if kind == "ownership" else f"New {c.status} claim"
+        rows.append({
+            "watchlist_id": wl.id, "key": _claim_key(row), "kind": kind,
+            "title": f"{head}: {title_of(c.predicate, [(r, n) for _, r, n in parts])}", "reason": why,
+            "quote": c.quote, "claim_id": c.id, "source_id": c.source_id,
+            "source_title": (src.title if src else None) or c.source_id, "source_url": src.url if src else None,
+            "link": f"/claim/{c.id}", "created_at": now, "read_at": None, "emailed_at": None, "webhook_at": None,
+            "detail": {"status": c.status, "predicate": c.predicate, "domain": c.domain, "date": c.date,
+                       "amount_usd": c.amount_usd, "share": c.share,
+                       "entities": [{"id": e, "name": n, "role": r} for e, r, n in parts],
+                       "publisher": src.publisher if src else None,
+                       "published": src.published if src else None}})
+    return rows
 
 
 def _existing_keys(session: Session, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
@@ -169,17 +199,17 @@ def _insert(session: Session, alert: Alert) -> bool:
     return True
 
 
-def _insert_many(session: Session, alerts: list[Alert]) -> list[Alert]:
-    """Add the alerts whose (watchlist, key) is not stored yet; returns those added."""
-    if not alerts:
+def _insert_many(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert alert rows (keys checked before); returns those added."""
+    if not rows:
         return []
     try:
         with session.begin_nested():
-            session.add_all(alerts)
-            session.flush()
-        return alerts
+            for i in range(0, len(rows), 1000):
+                session.execute(insert(Alert.__table__), rows[i:i + 1000])
+        return rows
     except IntegrityError:  # another checker added some meanwhile: one by one
-        return [a for a in alerts if _insert(session, a)]
+        return [r for r in rows if _insert(session, Alert(**r))]
 
 
 def _claim_alerts(session: Session, lists: list[Watchlist], watched: dict[int, Watched],
@@ -209,15 +239,9 @@ def _claim_alerts(session: Session, lists: list[Watchlist], watched: dict[int, W
             fresh.append((wl, row, why))
     if not fresh:
         return
-    ids = sorted({row.id for _, row, _ in fresh})
-    claims: dict[str, Claim] = {}
-    for i in range(0, len(ids), 500):
-        claims.update((c.id, c) for c in session.scalars(select(Claim).where(Claim.id.in_(ids[i:i + 500])).options(
-            selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source))))
     names = {wl.id: wl.name for wl in lists}
-    for alert in _insert_many(session, [_claim_alert(wl, claims[row.id], why) for wl, row, why in fresh
-                                        if row.id in claims]):
-        name = names[alert.watchlist_id]
+    for added in _insert_many(session, _claim_alert_rows(session, fresh)):
+        name = names[added["watchlist_id"]]
         result.new[name] = result.new.get(name, 0) + 1
 
 
@@ -231,7 +255,8 @@ def check(store: Store, *, rules: list[Any] | None = None, screen: bool = True) 
         lists = [wl for wl in lists if wl.targets]
         if not lists:
             return result
-        watched = {wl.id: resolve(session, wl) for wl in lists}
+        edges = ownership_edges(session) if any(t.owned for wl in lists for t in wl.targets) else None
+        watched = {wl.id: resolve(session, wl, edges) for wl in lists}
         # What was there before a watchlist was made is not news to it.
         cutoff = {wl.id: max(wl.created_at, (wl.checked_until or wl.created_at) - OVERLAP) for wl in lists}
         since = min(cutoff.values())

@@ -159,38 +159,51 @@ class Watched:
         return not (self.entities or self.rules or self.domains or self.countries)
 
 
-def _owned_level(session: Session, owner_ids: list[str]) -> list[tuple[str, str]]:
-    """(owner, owned) pairs of accepted ownership claims whose subject is one of `owner_ids`."""
+Edges = dict[str, set[str]]
+
+
+def ownership_edges(session: Session) -> Edges:
+    """owner -> what it owns, from every accepted `owns` / `acquired` claim: one query
+    starting from the (rare) predicates, then walked in memory for every watchlist."""
     subj = ClaimEntity.__table__.alias("subj")
     obj = ClaimEntity.__table__.alias("obj")
-    pairs: list[tuple[str, str]] = []
-    for i in range(0, len(owner_ids), 500):
-        q = (select(subj.c.entity_id, obj.c.entity_id)
-             .select_from(Claim.__table__)
-             .join(subj, (subj.c.claim_id == Claim.id) & (subj.c.role == "subject"))
-             .join(obj, (obj.c.claim_id == Claim.id) & (obj.c.role == "object"))
-             .where(subj.c.entity_id.in_(owner_ids[i:i + 500]),
-                    Claim.predicate.in_(OWNERSHIP_PREDICATES), Claim.status == "accepted"))
-        pairs.extend((a, b) for a, b in session.execute(q).all())
-    return pairs
+    q = (select(subj.c.entity_id, obj.c.entity_id)
+         .select_from(Claim.__table__)
+         .join(subj, (subj.c.claim_id == Claim.id) & (subj.c.role == "subject"))
+         .join(obj, (obj.c.claim_id == Claim.id) & (obj.c.role == "object"))
+         .where(Claim.predicate.in_(OWNERSHIP_PREDICATES), Claim.status == "accepted"))
+    edges: Edges = {}
+    for owner, owned in session.execute(q):
+        if owner != owned:
+            edges.setdefault(owner, set()).add(owned)
+    return edges
 
 
-def owned_by(session: Session, entity_id: str, max_depth: int = MAX_DEPTH) -> dict[str, list[str]]:
+def owned_by(session: Session, entity_id: str, max_depth: int = MAX_DEPTH,
+             edges: Edges | None = None) -> dict[str, list[str]]:
     """Everything `entity_id` owns, directly or through subsidiaries: id -> path of owners
     from `entity_id` down to the entity's immediate owner."""
+    edges = ownership_edges(session) if edges is None else edges
     paths: dict[str, list[str]] = {entity_id: []}
     frontier = [entity_id]
     for _ in range(max_depth):
         nxt = []
-        for owner, owned in _owned_level(session, frontier):
-            if owned not in paths and len(paths) < MAX_OWNED:
-                paths[owned] = [*paths[owner], owner]
-                nxt.append(owned)
+        for owner in frontier:
+            for owned in sorted(edges.get(owner, ())):
+                if owned not in paths and len(paths) < MAX_OWNED:
+                    paths[owned] = [*paths[owner], owner]
+                    nxt.append(owned)
         if not nxt:
             break
         frontier = nxt
     paths.pop(entity_id)
     return paths
+
+
+def _names(session: Session, ids: set[str], cache: dict[str, str]) -> None:
+    missing = sorted(i for i in ids if i not in cache)
+    for i in range(0, len(missing), 500):
+        cache.update(session.execute(select(Entity.id, Entity.name).where(Entity.id.in_(missing[i:i + 500]))).all())
 
 
 def _name(session: Session, entity_id: str, cache: dict[str, str]) -> str:
@@ -200,8 +213,9 @@ def _name(session: Session, entity_id: str, cache: dict[str, str]) -> str:
     return cache[entity_id]
 
 
-def resolve(session: Session, wl: Watchlist) -> Watched:
-    """What `wl` covers now (ownership can change: computed on every check)."""
+def resolve(session: Session, wl: Watchlist, edges: Edges | None = None) -> Watched:
+    """What `wl` covers now (ownership can change: computed on every check). `edges`:
+    the ownership graph, when the caller read it already."""
     out = Watched()
     names: dict[str, str] = {}
     for t in wl.targets:
@@ -223,7 +237,11 @@ def resolve(session: Session, wl: Watchlist) -> Watched:
             out.entities[ent.id] = ent.name
             out.direct.add(ent.id)
             if t.owned:
-                for owned_id, path in owned_by(session, ent.id).items():
+                if edges is None:
+                    edges = ownership_edges(session)
+                owned = owned_by(session, ent.id, edges=edges)
+                _names(session, set(owned) | {e for p in owned.values() for e in p}, names)
+                for owned_id, path in owned.items():
                     chain = " → ".join(_name(session, e, names) for e in reversed(path))
                     out.entities.setdefault(owned_id, f"{_name(session, owned_id, names)}, owned by {chain}")
             if t.owners:
