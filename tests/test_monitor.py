@@ -507,3 +507,23 @@ def test_background_loop_as_serve_runs_it(store: Store, mini_case: Path, site: W
     with store.reader() as s:
         assert s.scalar(select(func.count(Alert.id))) >= 1
         assert s.scalar(select(MonitoredSource.last_success)) is not None
+
+
+def test_failed_items_are_retried_and_the_cap_carries_over(store: Store, site: WebSite) -> None:
+    links = [site.url(f"/s/{i}.html") for i in range(3)]
+    for i in range(len(links)):
+        site.put(f"/s/{i}.html", ARTICLE.replace("two years", f"{i + 2} years"))
+    site.put("/s/1.html", "", status=500)  # the second article fails, and the feed has no text for it
+    site.put("/feed.xml", rss(*[(f"S{i}", link, f"Tue, 0{i + 1} Dec 2026 08:00:00 GMT", "") for i, link in enumerate(links)]),
+             content_type="application/rss+xml")
+    with store.session() as s:
+        add_source(s, site.url("/feed.xml"))
+    [out] = Poller(store, PollOptions(interval=0, timeout=3, max_items=2)).run()
+    assert [i.status for i in out.items] == ["ingested", "error"] and "HTTP 500" in out.items[1].note
+    site.put("/s/1.html", ARTICLE.replace("two years", "3 years"))
+    [out] = Poller(store, PollOptions(interval=0, timeout=3, max_items=2)).run(force=True)
+    assert sorted(i.url for i in out.items if i.status == "ingested") == links[1:]
+    [out] = Poller(store, PollOptions(interval=0, timeout=3, max_items=2)).run(force=True)
+    assert out.status == "ok" and not out.items  # everything read: the validators are kept now
+    [out] = Poller(store, PollOptions(interval=0, timeout=3, max_items=2)).run(force=True)
+    assert out.status == "unchanged"

@@ -240,7 +240,9 @@ class Poller:
         changes: dict[str, Any] = {}
         try:
             items = self._items(src, outcome, changes)
-            for item in items[: self.options.max_items]:
+            for item in items:
+                if len(outcome.items) >= self.options.max_items:
+                    break  # the rest next time (the feed is read again: validators not kept)
                 result = self._one(src, item)
                 if result is not None:
                     outcome.items.append(result)
@@ -251,6 +253,13 @@ class Poller:
             outcome.status, outcome.error = "error", str(exc)
         except Exception as exc:  # noqa: BLE001 - one broken source must not stop the others
             outcome.status, outcome.error = "error", f"{exc.__class__.__name__}: {exc}"
+        if outcome.status == "error" or len(outcome.items) >= self.options.max_items or any(
+                i.status == "error" for i in outcome.items):
+            # Read the whole feed again next time, so failed and remaining items get their turn.
+            for key in ("etag", "last_modified", "last_hash"):
+                changes.pop(key, None)
+            if outcome.status != "error":
+                changes.update(etag=None, last_modified=None, last_hash=None)
         self._finish(src, outcome, changes, now)
         return outcome
 
