@@ -108,7 +108,7 @@ def find(text: str, gazetteer: Gazetteer, keep: Keep, taken: Callable[[int, int]
         for m in _RUN.finditer(line):
             start = line_start + m.start()
             sentence_start = _OPENERS.search(text, max(0, start - 3), start) is not None or start == 0
-            for part_start, part in _split_coordination(m.group(), lists):
+            for part_start, part in _split_coordination(m.group(), lists, gazetteer):
                 _one(text, start + part_start, part, sentence_start and part_start == 0,
                      gazetteer, keep, taken, surnames, lists)
 
@@ -173,7 +173,8 @@ _PLURAL_HEADS = frozenset({"ministries", "governments", "embassies", "ministers"
 _AND = re.compile(r"[ \t]+(?:and|y|e|&)[ \t]+")
 
 
-def _split_coordination(run: str, lists: dict[str, frozenset[str]]) -> list[tuple[int, str]]:
+def _split_coordination(run: str, lists: dict[str, frozenset[str]],
+                        gazetteer: Gazetteer | None = None) -> list[tuple[int, str]]:
     """"BYD and Tsingshan" is two names; "China Road and Bridge Corporation" is one: the part
     after "and" ends with an organisation word the part before lacks."""
     out: list[tuple[int, str]] = []
@@ -184,8 +185,9 @@ def _split_coordination(run: str, lists: dict[str, frozenset[str]]) -> list[tupl
         right_words = right.split()
         joined = (not left_org and not left.isupper() and right_words
                   and _bare(right_words[min(len(right_words) - 1, 1)]) in lists["org"])
-        if m.group().strip() == "&" or joined:
-            continue
+        pair = f"{left.split()[-1] if left.split() else ''}{m.group()}{right_words[0] if right_words else ''}"
+        if m.group().strip() == "&" or joined or (gazetteer is not None and gazetteer.ids_for(pair)):
+            continue  # "Trinidad and Tobago Minister of Finance": a known name holds the "and"
         out.append((pos, left))
         pos = m.end()
     out.append((pos, run[pos:]))
