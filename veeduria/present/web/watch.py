@@ -101,12 +101,14 @@ def watch_add(request: Request, name: Annotated[str, Form(max_length=200)] = "mi
               chain: Annotated[str | None, Form()] = None, owners: Annotated[str | None, Form()] = None,
               rule: Annotated[str, Form(max_length=128)] = "", domain: Annotated[str, Form(max_length=64)] = "",
               country: Annotated[str, Form(max_length=8)] = "",
-              email: Annotated[str | None, Form(max_length=300)] = None,
-              webhook: Annotated[str | None, Form(max_length=1000)] = None) -> Response:
+              email: Annotated[str | None, Form(max_length=300)] = None) -> Response:
+    # Webhooks are set on the command line only: a URL typed here would make the server
+    # POST wherever a web user asks (including inside its own network).
     user = require_role(request, "viewer")
     try:
         with state_of(request).store.session() as s:
-            wl = ensure_watchlist(s, name or "mine", user_id=user.id, email=email, webhook_url=webhook)
+            # An empty e-mail field leaves the address as it was.
+            wl = ensure_watchlist(s, name or "mine", user_id=user.id, email=email.strip() if email else None)
             if entity.strip():
                 add_target(s, wl, "entity", entity, owned=bool(chain), owners=bool(owners))
             for kind, value in (("rule", rule), ("domain", domain), ("country", country)):
