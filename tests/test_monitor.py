@@ -85,7 +85,7 @@ FAST = ["--host-interval", "0", "--timeout", "3"]
 
 
 def test_feed_item_about_a_watched_groups_company_alerts_once(
-        store: Store, mini_case: Path, site: WebSite, mailbox: Mailbox, hook: Hook) -> None:
+        store: Store, mini_case: Path, site: WebSite, mailbox: Mailbox, hook: Hook, tmp_path: Path) -> None:
     load_case(store, mini_case)
     article = site.url("/news/port-expansion.html")
     site.put("/news/port-expansion.html", ARTICLE)
@@ -157,9 +157,7 @@ def test_feed_item_about_a_watched_groups_company_alerts_once(
         out = run(again, "monitor", "run", "--once", "--all", *FAST, *smtp)
         assert "unchanged" in out and "new alerts" not in out
         # Re-ingest the same article by hand, and re-check from scratch: still one alert each.
-        page = Path(str(src.id) + ".html")
-        path = store_tmp = (Path(store.url.split("///")[-1]).parent if store.url.startswith("sqlite")
-                            else Path("/tmp")) / f"{page.name}"
+        path = tmp_path / "saved-article.html"
         path.write_text(ARTICLE, encoding="utf-8")
         run(again, "ingest", str(path), "--url", article)
         with again.session() as s:
@@ -169,7 +167,6 @@ def test_feed_item_about_a_watched_groups_company_alerts_once(
             assert s.scalar(select(func.count(Alert.id))) == len(about)
             assert s.scalar(select(func.count(Source.id)).where(Source.url == article)) == 1
         check_channels()
-        assert store_tmp
     finally:
         again.dispose()
 
