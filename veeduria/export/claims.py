@@ -39,10 +39,27 @@ def claim_to_dict(claim: Claim) -> dict[str, Any]:
         "confidence": claim.confidence,
         # Extensions beyond the required fields (the spec allows additions).
         "modality": claim.modality,
+        # The amount is a running total up to `date` ("spent to date"), not a payment then.
+        "cumulative": claim.cumulative,
         "qualifier": claim.qualifier,
         "place": claim.place,
         "country": claim.country,
     }
+    return out
+
+
+def add_event_fields(out: dict[str, Any], claim: Claim, event: Any | None) -> dict[str, Any]:
+    """Extension fields (the spec allows additions): the claim's event, how many independent
+    sources tell it, where they disagree, and a dataset row as a readable record."""
+    from veeduria.importers.common import claim_record
+
+    src = claim.source
+    out["event"] = event.id if event is not None else None
+    out["corroboration"] = event.corroboration if event is not None else 1
+    out["conflicts"] = ([{"field": c.field, "values": [{"claim": v["claim_id"], "value": v["value"]}
+                                                       for v in c.values]} for c in event.conflicts]
+                        if event is not None else [])
+    out["record"] = claim_record(claim.meta, src.kind, src.title, src.filename, claim.quote)
     return out
 
 
@@ -77,12 +94,21 @@ def _iso(when: Any) -> str | None:
 
 
 def write_claims_jsonl(session: Session, out: IO[str], **filters: Any) -> int:
+    events = _events_by_claim(session)
     n = 0
     for claim in iter_claims(session, **filters):
-        row = claim_to_dict(claim)
+        row = add_event_fields(claim_to_dict(claim), claim, events.get(claim.id))
         # When it was written and last changed (UTC), for consumers of deltas (--since).
         row["created_at"] = _iso(claim.created_at)
         row["updated_at"] = _iso(claim.updated_at)
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
         n += 1
     return n
+
+
+def _events_by_claim(session: Session) -> dict[str, Any]:
+    try:
+        from veeduria.resolve.events import all_events
+    except ModuleNotFoundError:
+        return {}
+    return {cid: ev for ev in all_events(session, ("accepted", "candidate")) for cid in ev.claim_ids}
