@@ -477,6 +477,22 @@ def test_findings_and_conflicts_between_sources_alert(store: Store, mini_case: P
     assert conflict.quote == "Acme spent $2.9 billion on Bay Port" and conflict.source_id == "other-report"
     assert conflict.detail["stored_quote"] == "spent only $1.4 billion" and conflict.claim_id == "mini-spent"
     assert check(store).total == 0
+    # A new claim from another source tells the same investment with another amount: the
+    # claim alerts, and so does the disagreement within the event (once).
+    from veeduria.model import Money
+
+    with store.session() as s:
+        upsert_claim(s, ClaimRecord(id="other-spent", predicate="invests_in", source_id="other-report",
+                                    quote="Acme spent $2.9 billion on Bay Port",
+                                    entities=[("acme-port", "subject"), ("bay-port", "object")],
+                                    amount=Money(2.9e9, "USD", 2.9e9, "stated"), domain="economy", date="2025",
+                                    status="accepted"), "t")
+    assert check(store).new == {"group": 2}
+    with store.reader() as s:
+        event = s.scalar(select(Alert).where(Alert.kind == "conflict", Alert.claim_id == "other-spent"))
+    assert event.title.startswith("Sources disagree on the amount") and event.quote == "Acme spent $2.9 billion on Bay Port"
+    assert "US$1.4 billion" in event.detail["summary"] and "US$2.9 billion" in event.detail["summary"]
+    assert check(store).total == 0
 
 
 def test_background_loop_as_serve_runs_it(store: Store, mini_case: Path, site: WebSite) -> None:

@@ -25,6 +25,7 @@ from veeduria.store.models import Claim, ClaimEntity, Entity, Source, utcnow
 from veeduria.vocab import label
 
 OVERLAP = dt.timedelta(minutes=10)
+MAX_EVENT_CLAIMS = 500  # changed claims per batch whose events are looked at for conflicts
 BATCH = 2000
 OWNERSHIP = set(OWNERSHIP_PREDICATES) | {"state_supervised_by"}
 
@@ -229,6 +230,7 @@ def _claim_alerts(session: Session, lists: list[Watchlist], watched: dict[int, W
                 wanted.append((wl, row, why))
     if not wanted:
         return
+    _event_conflicts(session, wanted, result)
     known = _existing_keys(session, {(wl.id, _claim_key(row)) for wl, row, _ in wanted})
     seen: set[tuple[int, str]] = set()
     fresh = []
@@ -243,6 +245,46 @@ def _claim_alerts(session: Session, lists: list[Watchlist], watched: dict[int, W
     for added in _insert_many(session, _claim_alert_rows(session, fresh)):
         name = names[added["watchlist_id"]]
         result.new[name] = result.new.get(name, 0) + 1
+
+
+def _event_conflicts(session: Session, wanted: list[tuple[Watchlist, _Row, str]], result: CheckResult) -> None:
+    """Sources that disagree about one event (amount, date, share, actor), when a changed
+    claim touching a watchlist is part of it."""
+    try:
+        from veeduria.resolve.events import events_for_claims
+    except ModuleNotFoundError:  # events not installed
+        return
+    ids = sorted({row.id for _, row, _ in wanted})[:MAX_EVENT_CLAIMS]
+    if not ids:
+        return
+    events = events_for_claims(session, ids, ("accepted", "candidate"))
+    found: list[tuple[Watchlist, str, str, Any, Any]] = []
+    for wl, row, why in wanted:
+        ev = events.get(row.id)
+        for conflict in (ev.conflicts if ev is not None else []):
+            if row.id in {v.get("claim_id") for v in conflict.values}:
+                found.append((wl, row.id, why, ev, conflict))
+    if not found:
+        return
+    known = _existing_keys(session, {(wl.id, f"conflict:{c.key}") for wl, _, _, _, c in found})
+    claims = {c.id: c for c in session.scalars(select(Claim).where(Claim.id.in_({cid for _, cid, _, _, _ in found}))
+                                               .options(selectinload(Claim.source)))}
+    seen: set[tuple[int, str]] = set()
+    for wl, claim_id, why, ev, conflict in found:
+        pair = (wl.id, f"conflict:{conflict.key}")
+        claim = claims.get(claim_id)
+        if pair in known or pair in seen or claim is None:
+            continue
+        seen.add(pair)
+        src = claim.source
+        alert = Alert(watchlist_id=wl.id, key=pair[1], kind="conflict",
+                      title=f"Sources disagree on the {conflict.field}: {ev.title('en')}", reason=why,
+                      quote=claim.quote, claim_id=claim.id, source_id=claim.source_id,
+                      source_title=(src.title if src else None) or claim.source_id,
+                      source_url=src.url if src else None, link=f"/claim/{claim.id}",
+                      detail={"event": ev.id, "summary": conflict.summary(), **conflict.to_dict()})
+        if _insert(session, alert):
+            result.new[wl.name] = result.new.get(wl.name, 0) + 1
 
 
 def check(store: Store, *, rules: list[Any] | None = None, screen: bool = True) -> CheckResult:
