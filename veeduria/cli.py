@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "veeduria.present.commands",
     "veeduria.present.report.commands",
     "veeduria.scale.commands",
+    "veeduria.monitor.commands",
 )
 
 
@@ -179,18 +180,48 @@ STATUS_OPTION = click.option(
     help="Only claims with this status (repeatable; default: all for claims/csv, accepted for ftm).")
 
 
+def check_since(_ctx: click.Context, _param: click.Parameter, value: str | None):  # noqa: ANN201
+    """Option callback: --since is an ISO date or timestamp (UTC unless it has an offset)."""
+    from veeduria.export.delta import parse_since
+
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+SINCE_OPTION = click.option(
+    "--since", callback=check_since, metavar="TIMESTAMP",
+    help="Only what was written or changed since then (ISO date or time, UTC; e.g. 2026-12-01T08:00Z).")
+
+
 @export.command("claims")
 @click.option("-o", "--output", help="Output file (default: stdout).")
 @STATUS_OPTION
 @click.option("--domain")
+@SINCE_OPTION
 @pass_ctx
-def export_claims(ctx: Context, output: str | None, statuses: tuple[str, ...], domain: str | None) -> None:
+def export_claims(ctx: Context, output: str | None, statuses: tuple[str, ...], domain: str | None,
+                  since) -> None:  # noqa: ANN001
     """Claims as JSON Lines (shared/spec/claims-jsonl.md)."""
     from veeduria.export.claims import write_claims_jsonl
 
     with ctx.store.reader() as session, _open_out(output) as out:
-        n = write_claims_jsonl(session, out, statuses=statuses or None, domain=domain)
+        n = write_claims_jsonl(session, out, statuses=statuses or None, domain=domain, since=since)
     click.echo(f"{n} claims written", err=True)
+
+
+@export.command("entities")
+@click.option("-o", "--output", help="Output file (default: stdout).")
+@SINCE_OPTION
+@pass_ctx
+def export_entities(ctx: Context, output: str | None, since) -> None:  # noqa: ANN001
+    """Entities as JSON Lines (id, schema, names, country, linkage, updated_at)."""
+    from veeduria.export.delta import write_entities_jsonl
+
+    with ctx.store.reader() as session, _open_out(output) as out:
+        n = write_entities_jsonl(session, out, since)
+    click.echo(f"{n} entities written", err=True)
 
 
 @export.command("ftm")

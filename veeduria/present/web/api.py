@@ -82,9 +82,22 @@ def get_source(session: Session, source_id: str) -> Source:
     return src
 
 
+def parse_since(since: str | None) -> Any:
+    from veeduria.export.delta import parse_since as parse
+
+    try:
+        return parse(since)
+    except ValueError as exc:
+        raise WebError(422, str(exc).replace("--since", "since")) from None
+
+
+Since = Annotated[str | None, Query(description="Only what was written or changed since this ISO "
+                                                "date or time (UTC unless an offset is given)")]
+
+
 def claim_filter(domain: str | None, sector: str | None, entity: str | None, source: str | None,
                  status: Status, date_from: str | None, date_to: str | None,
-                 predicate: str | None = None) -> ClaimFilter:
+                 predicate: str | None = None, since: str | None = None) -> ClaimFilter:
     if domain and domain not in domains():
         raise WebError(422, f"unknown domain {domain!r}; one of: {', '.join(domains())}")
     if sector and sector not in sectors():
@@ -92,7 +105,7 @@ def claim_filter(domain: str | None, sector: str | None, entity: str | None, sou
     if predicate and predicate not in predicates():
         raise WebError(422, f"unknown predicate {predicate!r}; see /api/vocab")
     f = ClaimFilter(domain, sector, entity, source, None if status == "any" else status,
-                    date_from, date_to, predicate)
+                    date_from, date_to, predicate, parse_since(since))
     try:
         f.bounds()
     except ValueError as exc:
@@ -122,7 +135,10 @@ def api_vocab() -> dict[str, Any]:
 
 @router.get("/entities", summary="Search or list entities")
 def api_entities(session: DB, q: str | None = None, schema: str | None = None,
-                 limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
+                 limit: Limit = 20, offset: Offset = 0, since: Since = None) -> dict[str, Any]:
+    since_at = parse_since(since)
+    if q and since_at is not None:
+        raise WebError(422, "q and since cannot be combined")
     if q:
         hits = run_search(session, q, kinds=["entity"], limit=limit, offset=offset)
         ents = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_([h.ref_id for h in hits])))}
@@ -131,6 +147,8 @@ def api_entities(session: DB, q: str | None = None, schema: str | None = None,
             items = [i for i in items if i["schema"] == schema]
         return page(offset + len(items) + (1 if len(hits) == limit else 0), limit, offset, items)
     base = select(Entity).where(Entity.merged_into.is_(None))
+    if since_at is not None:  # merged entities too: downstream copies must learn of merges
+        base = select(Entity).where(Entity.updated_at >= since_at)
     if schema:
         base = base.where(Entity.schema == schema)
     total = session.scalar(base.with_only_columns(func.count(), maintain_column_froms=True)) or 0
@@ -296,8 +314,9 @@ def api_claims(request: Request, session: DB,
                status: Status = "accepted", predicate: str | None = None,
                date_from: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
                date_to: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD (inclusive)")] = None,
-               limit: Limit = 50, offset: Offset = 0, lang: str | None = None) -> dict[str, Any]:
-    f = claim_filter(domain, sector, entity, source, status, date_from, date_to, predicate)
+               limit: Limit = 50, offset: Offset = 0, lang: str | None = None,
+               since: Since = None) -> dict[str, Any]:
+    f = claim_filter(domain, sector, entity, source, status, date_from, date_to, predicate, since)
     total, items = claim_page(session, f, limit, offset, lang_of(request, lang), state_of(request).counts)
     return page(total, limit, offset, items)
 
@@ -418,10 +437,15 @@ def api_source_text(source_id: str, session: DB) -> PlainTextResponse:
 
 @router.get("/findings", summary="Screening findings (red flags with their evidence)")
 def api_findings(request: Request, session: DB, lang: str | None = None,
-                 limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+                 limit: Limit = 100, offset: Offset = 0, since: Since = None) -> dict[str, Any]:
+    since_at = parse_since(since)
     items = cached_findings(request, session, lang_of(request, lang), None)
     if items is None:
         return {"available": False, **page(0, limit, offset, [])}
+    if since_at is not None:
+        from veeduria.export.delta import findings_since
+
+        items = findings_since(session, items, since_at)
     return {"available": True, **page(len(items), limit, offset, items[offset:offset + limit])}
 
 
@@ -535,14 +559,17 @@ StatusList = Annotated[list[Literal["candidate", "accepted", "rejected"]] | None
 
 
 @router.get("/export/claims.jsonl", summary="Claims as JSON Lines (streamed)")
-def export_claims(request: Request, status: StatusList = None, domain: str | None = None) -> StreamingResponse:
+def export_claims(request: Request, status: StatusList = None, domain: str | None = None,
+                  since: Since = None) -> StreamingResponse:
     from veeduria.export.claims import write_claims_jsonl
 
     if domain and domain not in domains():
         raise WebError(422, f"unknown domain {domain!r}")
     statuses = export_statuses(status, None)
+    since_at = parse_since(since)
     return StreamingResponse(
-        stream(request, lambda s, out: write_claims_jsonl(s, out, statuses=statuses, domain=domain)),
+        stream(request, lambda s, out: write_claims_jsonl(s, out, statuses=statuses, domain=domain,
+                                                          since=since_at)),
         media_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="claims.jsonl"'})
 
@@ -565,6 +592,16 @@ def export_claims_csv(request: Request, status: StatusList = None) -> StreamingR
     return StreamingResponse(stream(request, lambda s, out: write_claims_csv(s, out, statuses)),
                              media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="claims.csv"'})
+
+
+@router.get("/export/entities.jsonl", summary="Entities as JSON Lines (streamed); ?since= for deltas")
+def export_entities_jsonl(request: Request, since: Since = None) -> StreamingResponse:
+    from veeduria.export.delta import write_entities_jsonl
+
+    since_at = parse_since(since)
+    return StreamingResponse(stream(request, lambda s, out: write_entities_jsonl(s, out, since_at)),
+                             media_type="application/x-ndjson",
+                             headers={"Content-Disposition": 'attachment; filename="entities.jsonl"'})
 
 
 @router.get("/export/entities.csv", summary="Entities as CSV (streamed)")

@@ -3,6 +3,7 @@ summaries, the timeline, the influence network and a source's highlighted text."
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import Counter
@@ -31,6 +32,8 @@ class ClaimFilter:
     date_from: str | None = None
     date_to: str | None = None
     predicate: str | None = None
+    # Only claims written or changed at or after this time (naive UTC): deltas.
+    since: dt.datetime | None = None
 
     def bounds(self) -> tuple[str | None, str | None]:
         """Sortable date bounds; a partial `date_to` covers its whole year or month."""
@@ -69,6 +72,8 @@ def claim_query(f: ClaimFilter):
         q = q.where(Claim.date_sort >= low)
     if high:
         q = q.where(Claim.date_sort <= high)
+    if f.since is not None:
+        q = q.where(Claim.updated_at >= f.since)
     return q
 
 
