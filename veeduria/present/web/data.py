@@ -274,10 +274,14 @@ def highlight(text: str, claims: list[Claim]) -> list[Segment]:
     return segments
 
 
-def source_claims(session: Session, source_id: str) -> list[Claim]:
-    return list(session.scalars(
-        select(Claim).where(Claim.source_id == source_id).order_by(Claim.offset_start, Claim.id)
-        .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity))))
+def source_claims(session: Session, source_id: str,
+                  statuses: tuple[str, ...] | None = None) -> list[Claim]:
+    """The source's claims (of `statuses`; None: all)."""
+    q = select(Claim).where(Claim.source_id == source_id)
+    if statuses is not None:
+        q = q.where(Claim.status.in_(statuses))
+    return list(session.scalars(q.order_by(Claim.offset_start, Claim.id)
+                                .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity))))
 
 
 def source_dict(src: Source, with_text: bool = False) -> dict[str, Any]:

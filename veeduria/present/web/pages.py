@@ -27,10 +27,12 @@ from veeduria.present.web.app import (
     check_csrf,
     db,
     editor,
+    need_unreviewed,
     render,
     safe_next,
     start_session,
     state_of,
+    visible_statuses,
 )
 from veeduria.present.web.data import (
     ClaimFilter,
@@ -42,9 +44,10 @@ from veeduria.present.web.data import (
     source_claims,
     timeline,
 )
+from veeduria.present.web.searching import SearchForm, check_form, run_search, wants_unreviewed
 from veeduria.query import owners_of, ownership_chain, stats, subsidiaries_of
 from veeduria.store.models import Claim, ClaimEntity, Entity, Source
-from veeduria.store.search import search as run_search
+from veeduria.store.search import RANK_WINDOW
 from veeduria.vocab import MODALITIES, domains, label, predicates, sectors
 
 router = APIRouter(include_in_schema=False)
@@ -162,22 +165,29 @@ def indicators_page(request: Request, session: DB) -> HTMLResponse:
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, session: DB,
-                q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
-    groups: dict[str, list[Any]] = defaultdict(list)
-    if q.strip():
-        for hit in run_search(session, q, limit=60):
-            groups[hit.kind].append(hit)
-    # The records behind the hits, so results show what each one is, not only a title.
-    ents = {e.id: e for e in session.scalars(
-        select(Entity).where(Entity.id.in_([h.ref_id for h in groups["entity"]])))} if groups["entity"] else {}
-    srcs = {x.id: x for x in session.scalars(
-        select(Source).where(Source.id.in_([h.ref_id for h in groups["source"]])))} if groups["source"] else {}
-    claims = {c.id: c for c in session.scalars(
-        select(Claim).where(Claim.id.in_([h.ref_id for h in groups["claim"]]))
-        .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source)))
-    } if groups["claim"] else {}
-    return render(request, "search.html", {"q": q, "groups": {k: v for k, v in groups.items() if v},
-                                           "ents": ents, "srcs": srcs, "claims": claims})
+                q: Annotated[str, Query(max_length=200)] = "", kind: str | None = None,
+                domain: str | None = None, sector: str | None = None, country: str | None = None,
+                date_from: str | None = None, date_to: str | None = None, source: str | None = None,
+                status: str | None = None,
+                offset: Annotated[int, Query(ge=0, lt=RANK_WINDOW)] = 0) -> HTMLResponse:
+    """Grouped by kind: a few hits of each, or one kind page by page (`kind=`)."""
+    form = SearchForm(q=q, kinds=[kind] if kind else [], domain=domain, sector=sector,
+                      country=country, date_from=date_from, date_to=date_to, source=source,
+                      status=status, limit=PAGE if kind else 8, offset=offset if kind else 0)
+    filters = check_form(form, visible_statuses(request))
+    if wants_unreviewed(form):
+        need_unreviewed(request)
+    groups = run_search(session, form, filters, request.state.lang) if q.strip() else []
+    source_title = None
+    if form.source:
+        src = session.get(Source, form.source)
+        source_title = (src.title or src.id) if src else form.source
+    return render(request, "search.html", {
+        "q": q, "form": form, "groups": groups, "kind": kind, "page_size": form.limit,
+        "domains": domains(), "sectors": sectors(), "source_title": source_title,
+        "may_see_unreviewed": visible_statuses(request) is None,
+        "filtered": bool(filters.fields() - {"status"}) or wants_unreviewed(form),
+    })
 
 
 def entity_place_texts(session: Session, ent: Entity, claims: list[Claim]) -> list[str]:
