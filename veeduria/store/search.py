@@ -617,8 +617,8 @@ def _load_hits(session: Session, kind: str, page: list[tuple[int, float]]) -> li
     # A passage's title is the source's, read from the source.
     missing = [h for h in hits if h.at is not None]
     if missing:
-        titles = dict(session.execute(select(Source.id, Source.title)
-                                      .where(Source.id.in_([h.ref_id for h in missing]))).tuples().all())
+        titles = {sid: title for sid, title in session.execute(
+            select(Source.id, Source.title).where(Source.id.in_([h.ref_id for h in missing])))}
         for h in missing:
             h.title = titles.get(h.ref_id) or h.ref_id
     return hits

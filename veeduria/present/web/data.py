@@ -205,6 +205,28 @@ def claims_per_year(session: Session, domain: str | None = None) -> list[tuple[s
     return [(y, n) for y, n in session.execute(q).all() if y]
 
 
+def source_year_only(claim: Claim) -> bool:
+    """Dated only by its source's year: the year is all the claim says (precision `year`)
+    and it equals the year the source was published, so the date is likely when it was
+    reported, not when it happened."""
+    published = (claim.source.published or "")[:4] if claim.source is not None else ""
+    return (claim.date_precision == "year" and bool(published)
+            and (claim.date or "")[:4] == published)
+
+
+def source_year_counts(session: Session, domain: str | None = None) -> dict[str, int]:
+    """Accepted claims dated only by their source's year (precision `year`, same year as
+    the source's publication), by year; counted in the database, as claims_per_year."""
+    year = func.substr(Claim.date_sort, 1, 4)
+    q = (select(year, func.count()).join(Source, Source.id == Claim.source_id)
+         .where(Claim.status == "accepted", Claim.date_precision == "year",
+                year == func.substr(Source.published, 1, 4))
+         .group_by(year))
+    if domain:
+        q = q.where(Claim.domain == domain)
+    return {y: n for y, n in session.execute(q).all() if y}
+
+
 def timeline(session: Session, domain: str | None = None, limit: int = 1000) -> list[Claim]:
     q = (select(Claim).where(Claim.status == "accepted", Claim.date_sort.is_not(None))
          .order_by(Claim.date_sort, Claim.id).limit(limit)

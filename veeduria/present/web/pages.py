@@ -42,6 +42,8 @@ from veeduria.present.web.data import (
     highlight,
     list_claims,
     source_claims,
+    source_year_counts,
+    source_year_only,
     timeline,
 )
 from veeduria.present.web.searching import SearchForm, check_form, run_search, wants_unreviewed
@@ -138,22 +140,69 @@ def overview(request: Request, session: DB) -> HTMLResponse:
     })
 
 
+def _cid(x: Any) -> str | None:
+    cid = (x.get("claim") or x.get("claim_id") or x.get("id")) if isinstance(x, dict) else x
+    return cid if isinstance(cid, str) else None
+
+
+def _target_id(f: dict[str, Any]) -> str | None:
+    target = f.get("target") or f.get("entity")
+    return target.get("id") if isinstance(target, dict) else target
+
+
+def group_by_evidence(findings: list[dict[str, Any]],
+                      claims: dict[str, Claim]) -> list[list[dict[str, Any]]]:
+    """Findings resting on the same evidence quotes, together (most severe group first):
+    one quote read once instead of a dozen times."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for f in findings:
+        ids = [_cid(x) for x in (f.get("evidence") or f.get("claims") or [])]
+        quotes = frozenset((claims[i].quote if i in claims else i) for i in ids if i)
+        groups.setdefault(quotes or f.get("id") or id(f), []).append(f)
+    return list(groups.values())
+
+
 @router.get("/findings", response_class=HTMLResponse)
 def findings_page(request: Request, session: DB, severity: str | None = None,
+                  rule: str | None = None, entity: str | None = None, domain: str | None = None,
                   offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
     lang = request.state.lang
     findings = cached_findings(request, session, lang, None)
     items = by_severity(findings or [])
-    levels = {str(f.get("severity") or "info"): 0 for f in items}
+    if domain and domain not in domains():
+        raise WebError(422, f"unknown domain {domain!r}")
+    evidence = evidence_for(session, items) if items else {}
+    # Each finding's domains are those of the claims it rests on.
+    def domains_of(f: dict[str, Any]) -> set[str]:
+        return {evidence[c].domain for c in map(_cid, f.get("evidence") or f.get("claims") or [])
+                if c in evidence}
+    options = {
+        "rules": sorted({(str(f.get("rule")), str(f.get("title") or f.get("rule"))) for f in items
+                         if f.get("rule")}, key=lambda r: r[1]),
+        "entities": sorted({(t, (f.get("target") or {}).get("name", t) if isinstance(f.get("target"), dict) else t)
+                            for f in items if (t := _target_id(f))}, key=lambda e: str(e[1]).casefold()),
+        "domains": sorted({d for f in items for d in domains_of(f)}, key=lambda d: label("domain", d, lang)),
+    }
+    if rule:
+        items = [f for f in items if f.get("rule") == rule]
+    if entity:
+        items = [f for f in items if _target_id(f) == entity]
+    if domain:
+        items = [f for f in items if domain in domains_of(f)]
+    levels: dict[str, int] = {}
     for f in items:
-        levels[str(f.get("severity") or "info")] += 1
+        key = str(f.get("severity") or "info")
+        levels[key] = levels.get(key, 0) + 1
     if severity:
         items = [f for f in items if str(f.get("severity") or "info") == severity]
-    page = items[offset:offset + PAGE]
+    groups = group_by_evidence(items, evidence)
+    page = groups[offset:offset + PAGE]
     return render(request, "findings.html", {
-        "findings": page, "total": len(items), "offset": offset, "page_size": PAGE,
-        "severity": severity, "levels": levels, "available": findings is not None,
-        "evidence": evidence_for(session, page),
+        "groups": page, "total": len(items), "n_groups": len(groups), "offset": offset,
+        "page_size": PAGE, "severity": severity, "rule": rule, "entity": entity, "domain": domain,
+        "levels": levels, "available": findings is not None, "options": options,
+        "evidence": evidence_for(session, [f for g in page for f in g]),
+        "filtered": bool(rule or entity or domain or severity),
     })
 
 
@@ -250,10 +299,11 @@ def entity_page(request: Request, entity_id: str, session: DB) -> Response:
 
 
 @router.get("/claim/{claim_id}")
-def claim_page(claim_id: str, session: DB) -> RedirectResponse:
+def claim_page(request: Request, claim_id: str, session: DB) -> RedirectResponse:
     """A claim is shown where it is quoted: in its source's text."""
     claim = session.get(Claim, claim_id)
-    if claim is None:
+    visible = visible_statuses(request)
+    if claim is None or (visible is not None and claim.status not in visible):
         raise WebError(404, f"no claim with id {claim_id!r}")
     return RedirectResponse(f"/source/{claim.source_id}#q-{claim.id}", status_code=303)
 
@@ -266,7 +316,7 @@ def project_page(entity_id: str) -> RedirectResponse:
 @router.get("/source/{source_id}", response_class=HTMLResponse)
 def source_page(request: Request, source_id: str, session: DB) -> HTMLResponse:
     src = get_source(session, source_id)
-    claims = source_claims(session, src.id)
+    claims = source_claims(session, src.id, visible_statuses(request))
     text = src.text
     lang = request.state.lang
     # What each highlight says, for its tooltip: "owns: A, B".
@@ -283,11 +333,13 @@ def timeline_page(request: Request, session: DB, domain: str | None = None) -> H
     if domain and domain not in domains():
         raise WebError(404, f"unknown domain {domain!r}")
     claims = timeline(session, domain)
-    years: dict[str, list[Claim]] = defaultdict(list)
+    years: dict[str, dict[str, list[Claim]]] = defaultdict(lambda: {"dated": [], "source_year": []})
     for c in claims:
-        years[(c.date_sort or "")[:4]].append(c)
-    return render(request, "timeline.html", {"years": dict(years), "domain": domain,
-                                             "per_year": claims_per_year(session, domain)})
+        years[(c.date_sort or "")[:4]]["source_year" if source_year_only(c) else "dated"].append(c)
+    faint = source_year_counts(session, domain)
+    return render(request, "timeline.html", {
+        "years": dict(years), "domain": domain, "per_year": claims_per_year(session, domain),
+        "faint": faint, "n_source_year": sum(faint.values())})
 
 
 @router.get("/network", response_class=HTMLResponse)
