@@ -383,13 +383,14 @@ def api_indicators(request: Request, session: DB, lang: str | None = None) -> di
             "claims_per_year": dict(claims_per_year(session))}
 
 
-def network_data(request: Request, session: Session, entity: str | None, max_nodes: int) -> dict[str, Any]:
+def network_data(request: Request, session: Session, entity: str | None, max_nodes: int,
+                 hops: int = 1) -> dict[str, Any]:
     cache = state_of(request).cache
-    key = ("network", data_version(session), entity, max_nodes)
+    key = ("network", data_version(session), entity, max_nodes, hops)
     hit = cache.get(key)
     if hit is None:
         graph = integrations.network_graph(session, max_nodes) if entity is None else None
-        hit = graph if graph is not None else build_network(session, max_nodes, entity)
+        hit = graph if graph is not None else build_network(session, max_nodes, entity, hops)
         hit["builder"] = "screening" if graph is not None else "claims"
         cache.put(key, hit)
     return hit
@@ -397,10 +398,11 @@ def network_data(request: Request, session: Session, entity: str | None, max_nod
 
 @router.get("/network", summary="Influence network: entities linked by claims")
 def api_network(request: Request, session: DB, entity: str | None = None,
+                hops: Annotated[int, Query(ge=1, le=2, description="With entity: 1 or 2 hops")] = 1,
                 max_nodes: Annotated[int, Query(ge=2, le=2000)] = 250) -> dict[str, Any]:
     if entity:
         entity = get_entity(session, entity).id
-    return network_data(request, session, entity, max_nodes)
+    return network_data(request, session, entity, max_nodes, hops)
 
 
 @router.get("/search", summary="Full-text search over entities, sources (with their text) and claims")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -47,7 +48,7 @@ from veeduria.present.web.data import (
     timeline,
 )
 from veeduria.present.web.searching import SearchForm, check_form, run_search, wants_unreviewed
-from veeduria.query import owners_of, ownership_chain, stats, subsidiaries_of
+from veeduria.query import find_entity, owners_of, ownership_chain, stats, subsidiaries_of
 from veeduria.store.models import Claim, ClaimEntity, Entity, Source
 from veeduria.store.search import RANK_WINDOW
 from veeduria.vocab import MODALITIES, domains, label, predicates, sectors
@@ -342,9 +343,35 @@ def timeline_page(request: Request, session: DB, domain: str | None = None) -> H
         "faint": faint, "n_source_year": sum(faint.values())})
 
 
+def busiest_foreign_entity(session: Session) -> Entity | None:
+    """Where the network starts when no entity is named: the foreign-state-linked entity
+    named in the most accepted claims."""
+    n = func.count(ClaimEntity.claim_id)
+    row = session.execute(
+        select(Entity, n).join(ClaimEntity, ClaimEntity.entity_id == Entity.id)
+        .join(Claim, Claim.id == ClaimEntity.claim_id)
+        .where(Claim.status == "accepted", Entity.foreign.is_(True), Entity.merged_into.is_(None))
+        .group_by(Entity.id).order_by(n.desc(), Entity.id).limit(1)).first()
+    return row[0] if row else None
+
+
 @router.get("/network", response_class=HTMLResponse)
-def network_page(request: Request, entity: str | None = None) -> HTMLResponse:
-    return render(request, "network.html", {"entity": entity})
+def network_page(request: Request, session: DB, entity: str | None = None,
+                 hops: Annotated[int, Query(ge=1, le=2)] = 1, all: bool = False) -> HTMLResponse:
+    """An entity's neighbourhood first (the named one, else the busiest foreign-linked
+    entity); the whole graph with `all=1`."""
+    focus = None
+    if entity:
+        focus = find_entity(session, entity)
+        if focus is None:
+            raise WebError(404, f"no entity matching {entity!r}")
+    elif not all:
+        focus = busiest_foreign_entity(session)
+    src = "/api/network"
+    if focus is not None:
+        src += f"?entity={quote(focus.id, safe='')}&hops={hops}"
+    return render(request, "network.html", {"entity": focus.id if focus else None, "focus": focus,
+                                            "hops": hops, "src": src, "whole": focus is None})
 
 
 @router.get("/docs", response_class=HTMLResponse)
