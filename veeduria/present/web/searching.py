@@ -131,7 +131,8 @@ def run_search(session: Session, form: SearchForm, filters: Filters, lang: str) 
         ids = [h.ref_id for h in res.hits]
         records: dict[str, Any] = {}
         if ids and kind == "entity":
-            records = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_(ids)))}
+            records = {e.id: e for e in session.scalars(
+                select(Entity).where(Entity.id.in_(ids)).options(selectinload(Entity.names)))}
         elif ids and kind == "source":
             records = {x.id: x for x in session.scalars(select(Source).where(Source.id.in_(ids)))}
         elif ids:
@@ -148,7 +149,9 @@ def run_search(session: Session, form: SearchForm, filters: Filters, lang: str) 
                         or snippet(h.body, q))
                 url = f"/claim/{rec.id}"
             elif kind == "entity":
-                snip = snippet(h.body[len(h.title):] if h.body.startswith(h.title) else h.body, q)
+                # What the entity is, in the reader's language, else which of its names matched.
+                snip = (snippet(rec.description_in(lang), q)
+                        or snippet(" · ".join(dict.fromkeys(n.name for n in rec.names)), q))
                 url = f"/entity/{rec.id}"
             else:
                 snip = snippet(h.body, q)
