@@ -440,8 +440,9 @@ def _tsquery(q: Query, filters: list[list[str]]) -> str:
     def alt(a: Alt) -> str:
         if a.tags:
             return " | ".join(a.tags)
-        words = [w for w in a.words if w]
-        last = words[-1] + (":*" if a.prefix else "")
+        # Weight D is the text (terms), A the filter tags: a typed word never meets a tag.
+        words = [f"{w}:D" for w in a.words if w]
+        last = words[-1][:-2] + (":*D" if a.prefix else ":D")
         return " <-> ".join(words[:-1] + [last])
     parts = ["(" + " | ".join(f"({alt(a)})" for a in g) + ")" for g in q.groups]
     parts += ["(" + " | ".join(f) + ")" for f in filters]

@@ -5,8 +5,9 @@ Snowball stems, computed in Python for both databases) and `tags` (one token per
 value: domain, sector, country, status, dates, source), and a new kind `text`: passages of
 a source's stored text, searched with their source. The full-text indexes now cover
 title, terms and tags (SQLite FTS5) or terms and tags (PostgreSQL tsvector, 'simple'
-configuration: the stemming is already done). Existing documents are rebuilt, which reads
-every entity, claim and source once.
+configuration: the stemming is already done; tags at weight A, so typed words, restricted
+to weight D, never match them). Existing documents are rebuilt, which reads every entity,
+claim and source once.
 
 Revision ID: 0006_search
 Revises: 0005_claim_indexes
@@ -81,8 +82,9 @@ def upgrade() -> None:
             for statement in _sqlite_fts(group, kinds, ("title", "terms", "tags")):
                 op.execute(statement)
     elif bind.dialect.name == "postgresql":
+        # The text at weight D, the filter tags at A: queries restrict typed words to D.
         op.execute("ALTER TABLE search_docs ADD COLUMN tsv tsvector GENERATED ALWAYS AS "
-                   "(to_tsvector('simple', terms || ' ' || tags)) STORED")
+                   "(to_tsvector('simple', terms) || setweight(to_tsvector('simple', tags), 'A')) STORED")
         for group, kinds in GROUPS.items():
             op.execute(f"CREATE INDEX ix_search_docs_tsv_{group} ON search_docs USING gin (tsv) "
                        f"WHERE {_in(kinds, None)}")
