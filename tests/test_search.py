@@ -212,3 +212,28 @@ def test_search_page_escapes_and_pages(client: TestClient) -> None:
     assert client.get("/search", params={"q": "acme", "domain": "nope"}).status_code == 422
     refused = client.get("/search", params={"q": "acme", "status": "candidate"}, follow_redirects=False)
     assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+
+
+def test_migration_down_and_up_rebuilds_the_index(loaded: Store) -> None:
+    """0006 rebuilds every search document from the records (terms, tags, passages), and
+    its downgrade restores the previous index."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from veeduria.store.db import alembic_config
+
+    def run(fn, target: str) -> None:  # noqa: ANN001
+        cfg = alembic_config(loaded.engine)
+        with loaded.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            fn(cfg, target)
+
+    run(command.downgrade, "0005_claim_indexes")
+    with loaded.engine.connect() as conn:
+        kinds_left = {r[0] for r in conn.execute(text("SELECT DISTINCT kind FROM search_docs"))}
+        assert kinds_left == {"entity", "claim", "source"}  # passages are gone
+    run(command.upgrade, "heads")
+    with loaded.reader() as s:
+        assert FIELD in kinds(search_kinds(s, '"Energía y Minas"')).get("source", [])
+        assert kinds(search_kinds(s, "puertos", filters=Filters(country="CN")))["entity"] == ["acme-port"]
+        assert kinds(search_kinds(s, "secretly", filters=Filters(statuses=("candidate",))))["claim"] == ["cand-secret"]

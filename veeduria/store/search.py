@@ -320,15 +320,6 @@ def unindex(session: Session, kind: str, ids: Iterable[str]) -> None:
             session.execute(delete(SearchDoc).where(_passage_range(sid)))
 
 
-def reindex_all(session: Session, batch: int = 2000) -> None:
-    """Rebuild every search document (after a change of what is indexed)."""
-    for model, fn in ((Entity, index_entities), (Source, index_sources), (Claim, index_claims)):
-        ids = list(session.scalars(select(model.id).order_by(model.id)))
-        for i in range(0, len(ids), batch):
-            fn(session, ids[i:i + batch])
-            session.flush()
-
-
 # --- the query ------------------------------------------------------------------------------
 
 THESAURUS = Path(__file__).resolve().parent.parent / "vocab" / "thesaurus.yaml"

@@ -12,9 +12,12 @@ claim and source once.
 Revision ID: 0006_search
 Revises: 0005_claim_indexes
 """
+import json
+from collections.abc import Iterator
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision = "0006_search"
 down_revision = "0005_claim_indexes"
@@ -57,6 +60,68 @@ def _drop_sqlite_fts() -> None:
         op.execute(f"DROP TABLE IF EXISTS {table}")
 
 
+BATCH = 2000
+DOCS = sa.table("search_docs", sa.column("kind"), sa.column("ref_id"), sa.column("title"),
+                sa.column("body"), sa.column("terms"), sa.column("tags"))
+
+
+def _json(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def _batches(conn: sa.Connection, sql: str) -> Iterator[list[Any]]:
+    """Rows of `sql` (which selects `id` first and takes :after) in id order, a batch at a
+    time: a big store is never read into memory at once."""
+    after = ""
+    while True:
+        rows = conn.execute(sa.text(sql + " WHERE id > :after ORDER BY id LIMIT :n"),
+                            {"after": after, "n": BATCH}).all()
+        if not rows:
+            return
+        yield rows
+        after = rows[-1][0]
+
+
+def _rebuild(conn: sa.Connection) -> None:
+    """Every search document again, with this version's builders. Reads only the columns
+    that exist at this revision (plain SQL, not the ORM models, which may have moved on)."""
+    from veeduria.store.search import claim_doc, entity_doc, source_docs
+
+    conn.execute(sa.text("DELETE FROM search_docs"))
+    for rows in _batches(conn, "SELECT id, name, description, meta, sector, country, schema FROM entities"):
+        names: dict[str, list[str]] = {}
+        for ent_id, name in conn.execute(
+                sa.text("SELECT entity_id, name FROM entity_names WHERE entity_id IN :ids ORDER BY id")
+                .bindparams(sa.bindparam("ids", expanding=True)), {"ids": [r[0] for r in rows]}):
+            names.setdefault(ent_id, []).append(name)
+        docs = [entity_doc(r[0], r[1], names.get(r[0], [r[1]]), description=r[2], meta=_json(r[3]),
+                           sector=r[4], country=r[5], schema=r[6]) for r in rows]
+        conn.execute(DOCS.insert(), docs)
+    for rows in _batches(conn, "SELECT id, title, author, publisher, filename, published, text FROM sources"):
+        docs = []
+        for r in rows:
+            docs.extend(source_docs({"id": r[0], "title": r[1], "author": r[2], "publisher": r[3],
+                                     "filename": r[4], "published": r[5]}, r[6]))
+        conn.execute(DOCS.insert(), docs)
+    columns = ("id", "quote", "predicate", "qualifier", "place", "note", "domain", "sector", "country",
+               "status", "date", "source_id", "meta")
+    for rows in _batches(conn, f"SELECT {', '.join(columns)} FROM claims"):
+        roles: dict[str, list[str]] = {}
+        for claim_id, name in conn.execute(
+                sa.text("SELECT ce.claim_id, e.name FROM claim_entities ce JOIN entities e ON e.id = ce.entity_id "
+                        "WHERE ce.claim_id IN :ids ORDER BY ce.claim_id, ce.position, ce.id")
+                .bindparams(sa.bindparam("ids", expanding=True)), {"ids": [r[0] for r in rows]}):
+            roles.setdefault(claim_id, []).append(name)
+        docs = []
+        for r in rows:
+            values = dict(zip(columns, r, strict=True))
+            values["meta"] = _json(values["meta"])
+            docs.append(claim_doc(values, roles.get(values["id"], [])))
+        conn.execute(DOCS.insert(), docs)
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     op.add_column("search_docs", sa.Column("terms", sa.Text(), nullable=False, server_default=""))
@@ -68,15 +133,7 @@ def upgrade() -> None:
         for group in GROUPS:
             op.execute(f"DROP INDEX IF EXISTS ix_search_docs_tsv_{group}")
         op.execute("ALTER TABLE search_docs DROP COLUMN IF EXISTS tsv")
-    # Rebuild every document with the indexer of this version (fills terms and tags).
-    from veeduria.store.search import reindex_all
-
-    session = Session(bind=bind)
-    try:
-        reindex_all(session)
-        session.flush()
-    finally:
-        session.close()
+    _rebuild(bind)
     if bind.dialect.name == "sqlite":
         for group, kinds in GROUPS.items():
             for statement in _sqlite_fts(group, kinds, ("title", "terms", "tags")):
