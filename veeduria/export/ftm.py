@@ -94,9 +94,34 @@ def claim_proxy(claim: Claim) -> EntityProxy:
     return proxy
 
 
+def mention_proxies(src: Source, known: set[str]) -> Iterator[EntityProxy]:
+    """One FtM Mention per name a document's extraction recognised (its `meta.mentions`),
+    linked to the Document and, when the store holds it, to the entity it resolved to."""
+    by_entity: dict[str, tuple[set[str], str | None]] = {}
+    for row in (src.meta or {}).get("mentions") or []:
+        try:
+            _start, _end, text, entity_id, schema = row
+        except (TypeError, ValueError):
+            continue  # written by another version: skip rather than fail the export
+        names, _ = by_entity.setdefault(str(entity_id), (set(), schema))
+        names.add(str(text))
+    for entity_id, (names, schema) in sorted(by_entity.items()):
+        proxy = model.make_entity("Mention")
+        proxy.id = _id("men", f"{src.id}-{entity_id}")
+        proxy.add("document", _id("src", src.id))
+        proxy.add("name", sorted(names))
+        if entity_id in known:
+            proxy.add("resolved", _id("ent", entity_id))
+        if schema and schema in model.schemata:
+            proxy.add("detectedSchema", schema, quiet=True)
+        yield proxy
+
+
 def iter_ftm(session: Session, statuses: tuple[str, ...] = ("accepted",)) -> Iterator[EntityProxy]:
+    known = set(session.scalars(select(Entity.id).where(Entity.merged_into.is_(None))))
     for src in session.scalars(select(Source).order_by(Source.id)):
         yield source_proxy(src)
+        yield from mention_proxies(src, known)
     ents = session.scalars(select(Entity).where(Entity.merged_into.is_(None)).order_by(Entity.id)
                            .options(selectinload(Entity.names), selectinload(Entity.identifiers)))
     for ent in ents:

@@ -33,13 +33,26 @@ _CURRENCY_PREFIX = {
     "jam$": "JMD", "ja$": "JMD", "j$": "JMD", "jmd": "JMD", "tt$": "TTD", "ttd": "TTD",
     "ec$": "XCD", "xcd": "XCD", "gy$": "GYD", "g$": "GYD", "gyd": "GYD", "bds$": "BBD", "bbd$": "BBD",
     "bbd": "BBD", "bz$": "BZD", "bzd": "BZD", "bsd": "BSD", "hk$": "HKD", "hkd": "HKD",
-    "nz$": "NZD", "bs": "BOB", "bs.": "BOB",
+    "nz$": "NZD", "bs": "BOB", "bs.": "BOB", "u$s": "USD", "u$d": "USD", "c$": "CAD", "ca$": "CAD",
+    "cad": "CAD", "a$": "AUD", "aud": "AUD", "s$": "SGD", "sgd": "SGD",
 }
 _CURRENCY_WORD = {
     "dollars": "USD", "dólares": "USD", "dolares": "USD", "usd": "USD", "us dollars": "USD",
     "soles": "PEN", "nuevos soles": "PEN", "pen": "PEN", "yuan": "CNY", "renminbi": "CNY",
     "rmb": "CNY", "cny": "CNY", "yuanes": "CNY", "bolivianos": "BOB", "euros": "EUR", "eur": "EUR", "reais": "BRL", "reales": "BRL",
-    "pounds": "GBP", "libras": "GBP",
+    "pounds": "GBP", "libras": "GBP", "euro": "EUR",
+    # Dollars of other countries, named after the word: never US dollars.
+    "dólares canadienses": "CAD", "dolares canadienses": "CAD", "canadian dollars": "CAD",
+    "dólares australianos": "AUD", "dolares australianos": "AUD", "australian dollars": "AUD",
+    "singapore dollars": "SGD", "hong kong dollars": "HKD", "new taiwan dollars": "TWD",
+    "dólares de hong kong": "HKD", "dólares de singapur": "SGD",
+    # Other currencies news about any host country states.
+    "kenyan shillings": "KES", "shillings": "KES", "chelines": "KES", "ringgit": "MYR",
+    "rupiah": "IDR", "rupees": "INR", "rupias": "INR", "forints": "HUF", "forint": "HUF",
+    "dinars": "RSD", "dinares": "RSD", "rand": "ZAR", "naira": "NGN", "kwanza": "AOA",
+    "kwanzas": "AOA", "birr": "ETB", "francs": "XAF", "francos": "XAF", "yen": "JPY", "yenes": "JPY",
+    "won": "KRW", "rubles": "RUB", "rublos": "RUB", "lira": "TRY", "liras": "TRY", "baht": "THB",
+    "dong": "VND",
     # Written with the issuing country's adjective: "5 million Chinese yuan", "100 million
     # Colombian Peso", "pesos colombianos".
     "chinese yuan": "CNY", "colombian pesos": "COP", "colombian peso": "COP", "pesos colombianos": "COP",
@@ -64,12 +77,16 @@ _SCALE = {
     "mil millones": 1e9, "millardos": 1e9, "millardo": 1e9,
     "trillion": 1e12, "billón": 1e12, "billones": 1e12, "tn": 1e12,
 }
-_PREFIX = (r"US\s?\$|U\.S\.\s?\$|\$US|USD|S/\.?|PEN|RMB|CNY|¥|€|EUR|£|GBP|R\$|BRL|"
+_PREFIX = (r"US\s?\$|U\$[SD]|U\.S\.\s?\$|\$US|USD|C\$|CA\$|A\$|S\$|S/\.?|PEN|RMB|CNY|¥|€|EUR|£|GBP|R\$|BRL|"
            r"(?<![A-Za-z])(?:JAM|JA|J|TT|EC|GY|G|BDS|BBD|BZ|HK|NZ)\$|"
            r"(?<![A-Za-z])(?:JMD|TTD|XCD|GYD|BBD|BZD|BSD|HKD)|(?<![A-Za-z])(?-i:Bs)\.?|\$")
 _SCALE_RE = (r"mil\s+millones|millardos?|millones|mill[oó]n|billones|bill[oó]n|trillion|"
              r"billions?|millions?|thousand|mlls?\.?|mills?\.?|mln|mn|bln|bn|tn|MM|[MBK]|k")
-_WORD = (r"(?:nuevos\s+)?soles|d[oó]lares(?:\s+estadounidenses)?|(?:US\s+)?dollars|(?:Chinese\s+)?yuan(?:es)?|renminbi|bolivianos|euros|"
+_WORD = (r"(?:nuevos\s+)?soles|d[oó]lares\s+(?:canadienses|australianos|de\s+(?:hong\s+kong|singapur))|"
+         r"(?:Canadian|Australian|Singapore|Hong\s+Kong|New\s+Taiwan)\s+dollars|"
+         r"d[oó]lares(?:\s+estadounidenses)?|(?:US\s+)?dollars|"
+         r"(?:Kenyan\s+)?shillings|chelines|ringgit|rupiah|rupees|rupias|forints?|dinars|dinares|rand|naira|"
+         r"kwanzas?|birr|francs|francos|yen(?:es)?|rubles|rublos|liras?|baht|euro|(?:Chinese\s+)?yuan(?:es)?|renminbi|bolivianos|euros|"
          r"(?:Brazilian\s+)?reais|reales|pounds|libras|(?:Colombian|Mexican|Chilean|Argentine)\s+pesos?|"
          r"pesos\s+(?:colombianos|mexicanos|chilenos|argentinos|uruguayos|dominicanos)|"
          r"(?:Jamaican|Trinidad\s+and\s+Tobago|TT|East\s+Caribbean|Guyanese|Guyana|Barbados|Barbadian|Belize|Bahamian)\s+dollars|"
@@ -168,7 +185,63 @@ def find_money(text: str, toks: list[tuple[int, str]] | None = None,
             continue
         approx, start = _approx(text, m.start())
         out.append(Figure("money", start, end, value, currency, approx))
-    return _with_shared_currency(text, out)
+    out += _abbreviated_dollars(text, starts, out)
+    out = _with_shared_currency(text, sorted(out, key=lambda f: f.start))
+    return _with_currency_after(text, out)
+
+
+# Mexican and Central American press: "1,420 mdd" (millones de dólares), "3 mmdd" (miles de
+# millones de dólares); the comma is a thousands separator there.
+_MDD = re.compile(rf"(?P<n>{NUMBER})\s?(?P<u>mmdd|mdd|mdp)\b", re.IGNORECASE)
+
+
+def _abbreviated_dollars(text: str, starts: list[int], found: list[Figure]) -> list[Figure]:
+    taken = {f.start for f in found}
+    out = []
+    for m in _anchored(_MDD, text, starts):
+        if m.start() in taken:
+            continue
+        try:
+            number = parse_number(m.group("n"))
+        except ValueError:
+            continue
+        unit = m.group("u").lower()
+        if unit == "mdp":
+            continue  # millones de pesos: the country is not said
+        value = number * (1e9 if unit == "mmdd" else 1e6)
+        approx, start = _approx(text, m.start())
+        out.append(Figure("money", start, m.end(), value, "USD", approx))
+    return out
+
+
+# A bare scaled number later in the sentence of a money figure takes its currency: "con el
+# Banco X, por 1.395 millones de dólares, y con el Banco Y, por 1.832 millones". Not when a
+# noun follows ("18 millones de habitantes").
+_BARE_SCALED = re.compile(
+    rf"(?<![\w$.,])(?P<n>{NUMBER})\s?(?P<s>mil\s+millones|millones|million|billion|bn)\b"
+    r"(?!\s*(?:de\s+|of\s+)?[A-Za-zÁÉÍÓÚáéíóúñ$€£])", re.IGNORECASE)
+
+
+def _with_currency_after(text: str, money: list[Figure]) -> list[Figure]:
+    if not money:
+        return money
+    extra = []
+    for i, fig in enumerate(money):
+        limit = money[i + 1].start if i + 1 < len(money) else min(len(text), fig.end + 220)
+        stop = text.find(". ", fig.end, limit)
+        limit = stop if stop >= 0 else limit
+        for m in _BARE_SCALED.finditer(text, fig.end, limit):
+            try:
+                value = parse_number(m.group("n")) * _scale(m.group("s"))
+            except ValueError:
+                continue
+            if re.fullmatch(r"(?:19|20)\d\d", m.group("n")) or not 0 < value <= 1e15:
+                continue
+            approx, start = _approx(text, m.start())
+            extra.append(Figure("money", start, m.end(), value, fig.unit, approx))
+    if not extra:
+        return money
+    return sorted(money + extra, key=lambda f: f.start)
 
 
 _GLUED_CODES = {"RMB", "USD", "CNY", "EUR", "PEN", "GBP", "BRL"}

@@ -211,7 +211,8 @@ class Ingestor:
         session.flush()
         written = self._claims(session, found.claims, found.new_entities, rows, result)
         rows.insert(session.connection())
-        src.meta = {**(src.meta or {}), "extraction": _marker(doc.content_hash, written)}
+        src.meta = {**(src.meta or {}), "extraction": _marker(doc.content_hash, written),
+                    "mentions": found.mention_table}
         flag_modified(src, "meta")
         index_entities(session, new_ids)
         result.entities = len(new_ids)
@@ -225,6 +226,7 @@ class Ingestor:
         rows.event("source", source["id"], {k: v for k, v in source.items() if k != "text"})
         rows.search.extend(source_docs(source, source["text"]))
         written = None
+        mentions: list[list[Any]] | None = None
         if want_extract:
             found = self._extract(session, doc, source["id"], doc.published, doc.language, None, None)
             stored = _existing(session, Entity.id, [rec.id for rec in found.new_entities])
@@ -238,10 +240,11 @@ class Ingestor:
             # Claim ids hash the source id, and this source is new: none can be stored yet.
             written = self._claims(session, found.claims, found.new_entities, rows, result,
                                    new_source=True)
+            mentions = found.mention_table
         now = utcnow()
         meta = source["meta"]
         if written is not None:
-            meta = {**(meta or {}), "extraction": _marker(doc.content_hash, written)}
+            meta = {**(meta or {}), "extraction": _marker(doc.content_hash, written), "mentions": mentions}
         rows.sources.append({**source, "meta": meta, "case_id": None, "created_at": now, "updated_at": now})
         rows.insert(session.connection())
         result.source_id, result.outcome, result.language = source["id"], "created", doc.language

@@ -23,9 +23,19 @@ def _load(name: str) -> dict[str, Any]:
         return yaml.safe_load(fh)
 
 
+# An entity the evidence names as taking part, where the text does not say in which role
+# (a third party in the sentence, a minister announcing a deal). Every predicate allows it,
+# so a claim keeps everyone its quote involves without guessing a role.
+PARTY_ROLE = "party"
+
+
 @cache
 def predicates() -> dict[str, Any]:
-    return _load("predicates")
+    table = _load("predicates")
+    for spec in table.values():
+        if PARTY_ROLE not in spec.setdefault("roles", []):
+            spec["roles"].append(PARTY_ROLE)
+    return table
 
 
 @cache
