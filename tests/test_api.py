@@ -78,10 +78,11 @@ def test_bad_parameters_are_422_with_a_message(peru: TestClient, params: dict, f
     assert fragment in res.json()["error"]["message"]
 
 
-def test_unknown_ids_are_404(peru: TestClient) -> None:
+def test_unknown_ids_are_404(peru: TestClient, open_peru: TestClient) -> None:
+    assert peru.get("/api/jobs/unknown").status_code == 401  # jobs list candidates: editors only
     for url in ("/api/entities/no-such-thing", "/api/claims/no-such-claim", "/api/sources/nope",
                 "/api/entities/no-such-thing/chain", "/api/jobs/unknown"):
-        res = peru.get(url)
+        res = open_peru.get(url)
         assert res.status_code == 404, url
         assert "no " in res.json()["error"]["message"]
     assert peru.get("/entity/no-such-thing").status_code == 404

@@ -656,6 +656,7 @@ async def receive_upload(request: Request, actor: str) -> Any:
 
 @router.get("/jobs/{job_id}", summary="State of an ingest job")
 def api_job(request: Request, job_id: str) -> dict[str, Any]:
+    need_unreviewed(request)  # a job lists the candidates it found
     job = state_of(request).jobs.get(job_id)
     if job is None:
         raise WebError(404, f"no job {job_id!r}")
