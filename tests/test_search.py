@@ -209,6 +209,10 @@ def test_search_page_escapes_and_pages(client: TestClient) -> None:
     assert "<script>alert(1)" not in page.text and "&lt;script&gt;" in page.text
     page = client.get("/search", params={"q": "Tía María"}).text
     assert "&lt;b&gt;<mark>Tía</mark>" in page
+    # The hit opens the text with the words marked; the document's markup stays text.
+    assert f'href="/source/{FIELD}?q=T%C3%ADa%20Mar%C3%ADa#hit"' in page
+    text = client.get(f"/source/{FIELD}", params={"q": "Tía María"}).text
+    assert '&lt;b&gt;<mark class="search-hit" id="hit">Tía</mark> <mark class="search-hit">María</mark>' in text
     assert client.get("/search", params={"q": "acme", "domain": "nope"}).status_code == 422
     refused = client.get("/search", params={"q": "acme", "status": "candidate"}, follow_redirects=False)
     assert refused.status_code == 303 and refused.headers["location"].startswith("/login")

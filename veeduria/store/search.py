@@ -655,3 +655,20 @@ def snippet(text_: str | None, q: Query, width: int = 220) -> Markup | None:
     if end < len(text_):
         out.append(Markup("…"))
     return Markup("").join(out)
+
+
+def mark_words(text_: str, q: Query, state: dict[str, bool] | None = None) -> Markup:
+    """All of `text_`, escaped, with every word matching `q` in <mark class="search-hit">;
+    the first mark (across calls sharing `state`) gets id="hit", for a link to land on."""
+    state = state if state is not None else {}
+    out, pos = [], 0
+    for m in _TOKEN.finditer(text_):
+        if not _matches(m.group(), q):
+            continue
+        out.append(escape(text_[pos:m.start()]))
+        anchor = "" if state.get("anchored") else ' id="hit"'
+        state["anchored"] = True
+        out.append(Markup(f'<mark class="search-hit"{anchor}>') + escape(m.group()) + Markup("</mark>"))
+        pos = m.end()
+    out.append(escape(text_[pos:]))
+    return Markup("").join(out)

@@ -50,7 +50,7 @@ from veeduria.present.web.data import (
 from veeduria.present.web.searching import SearchForm, check_form, run_search, wants_unreviewed
 from veeduria.query import find_entity, owners_of, ownership_chain, stats, subsidiaries_of
 from veeduria.store.models import Claim, ClaimEntity, Entity, Source
-from veeduria.store.search import RANK_WINDOW
+from veeduria.store.search import RANK_WINDOW, mark_words, parse_query
 from veeduria.vocab import MODALITIES, domains, label, predicates, sectors
 
 router = APIRouter(include_in_schema=False)
@@ -315,7 +315,10 @@ def project_page(entity_id: str) -> RedirectResponse:
 
 
 @router.get("/source/{source_id}", response_class=HTMLResponse)
-def source_page(request: Request, source_id: str, session: DB) -> HTMLResponse:
+def source_page(request: Request, source_id: str, session: DB,
+                q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+    """The text with its claims' quotes highlighted; with `q` (a search that found this
+    document), the search's words marked too, the first one the `#hit` anchor."""
     src = get_source(session, source_id)
     claims = source_claims(session, src.id, visible_statuses(request))
     text = src.text
@@ -323,9 +326,14 @@ def source_page(request: Request, source_id: str, session: DB) -> HTMLResponse:
     # What each highlight says, for its tooltip: "owns: A, B".
     summaries = {c.id: f"{label('predicate', c.predicate, lang)}: "
                        f"{', '.join(r.entity.name for r in c.roles)}" for c in claims}
+    segments = highlight(text, claims) if text else None
+    query = parse_query(q) if q.strip() else None
+    if segments and query:
+        state: dict[str, bool] = {}
+        for i, seg in enumerate(segments):
+            seg.text = mark_words(seg.text.lstrip() if i == 0 else seg.text, query, state)
     return render(request, "source.html", {
-        "s": src, "claims": claims, "segments": highlight(text, claims) if text else None,
-        "summaries": summaries,
+        "s": src, "claims": claims, "segments": segments, "summaries": summaries, "q": q,
     })
 
 

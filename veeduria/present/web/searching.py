@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 from sqlalchemy import select
@@ -155,7 +156,8 @@ def run_search(session: Session, form: SearchForm, filters: Filters, lang: str) 
                 url = f"/entity/{rec.id}"
             else:
                 snip = snippet(h.body, q)
-                url = f"/source/{rec.id}"
+                # Found in the text: open it with the words marked, at the first of them.
+                url = f"/source/{rec.id}" + (f"?q={quote(form.q)}#hit" if h.at is not None else "")
             items.append(Item(kind, h.ref_id, h.title, url, snip, rec, h.at))
         groups.append(Group(kind, res.total, res.more, form.offset, form.limit, items))
     return groups
