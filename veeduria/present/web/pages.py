@@ -365,7 +365,8 @@ def busiest_foreign_entity(session: Session) -> Entity | None:
 
 @router.get("/network", response_class=HTMLResponse)
 def network_page(request: Request, session: DB, entity: str | None = None,
-                 hops: Annotated[int, Query(ge=1, le=2)] = 1, all: bool = False) -> HTMLResponse:
+                 hops: Annotated[int, Query(ge=1, le=2)] = 1,
+                 whole: Annotated[bool, Query(alias="all")] = False) -> HTMLResponse:
     """An entity's neighbourhood first (the named one, else the busiest foreign-linked
     entity); the whole graph with `all=1`."""
     focus = None
@@ -373,7 +374,7 @@ def network_page(request: Request, session: DB, entity: str | None = None,
         focus = find_entity(session, entity)
         if focus is None:
             raise WebError(404, f"no entity matching {entity!r}")
-    elif not all:
+    elif not whole:
         focus = busiest_foreign_entity(session)
     src = "/api/network"
     if focus is not None:
