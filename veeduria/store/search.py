@@ -43,9 +43,11 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 # Groups shown to readers, in this order; `text` rows (passages) belong to `source`.
 KIND_ORDER = ("entity", "source", "claim")
 INDEX_KINDS = {"entity": ("entity",), "source": ("source", "text"), "claim": ("claim",)}
-# Ranking looks at no more than this many candidates per kind (the newest first), so a
-# frequent word among millions of claims costs the same as a rare one.
+# A kind lists at most its RANK_WINDOW newest matches and ranks the RANK_TOP newest of
+# them by relevance (older ones follow, newest first), so a frequent word among millions
+# of claims costs the same as a rare one.
 RANK_WINDOW = 2000
+RANK_TOP = 400
 PASSAGE = 2000
 LANGS = ("en", "es")
 # Which filters a kind can answer; a filter on a field a kind lacks leaves that kind out.
@@ -481,7 +483,7 @@ class Hit:
     kind: str
     ref_id: str
     title: str
-    rank: float
+    rank: float  # position in its kind's order (0 = best)
     body: str = ""
     # For a source found by its text: the passage's start offset in the text.
     at: int | None = None
@@ -498,9 +500,9 @@ class KindResult:
 def search_kinds(session: Session, query: str | Query, *, kinds: Iterable[str] | None = None,
                  filters: Filters | None = None, limit: int = 20, offset: int = 0
                  ) -> dict[str, KindResult]:
-    """Each kind's matches, ranked by relevance among its RANK_WINDOW newest matches, with
-    their count and the page [offset, offset + limit). Sources found by several passages
-    appear once, with their best passage."""
+    """Each kind's matches (its RANK_WINDOW newest, the RANK_TOP newest ranked by
+    relevance), with their count and the page [offset, offset + limit). Sources found by
+    several passages appear once, with their best passage."""
     q = query if isinstance(query, Query) else parse_query(query)
     filters = filters or Filters()
     out: dict[str, KindResult] = {}
@@ -539,73 +541,74 @@ def search(session: Session, query: str, *, kinds: Iterable[str] | None = None,
 
 
 def _ranked(session: Session, dialect: str, kind: str, q: Query,
-            tag_sets: list[list[str]]) -> tuple[list[tuple[int, float]], bool]:
-    """(rowid, rank) of the best matches among the RANK_WINDOW newest, best first, and
-    whether there were more matches than the window."""
+            tag_sets: list[list[str]]) -> tuple[list[int], bool]:
+    """Row ids of the RANK_WINDOW newest matches in the order shown: the RANK_TOP newest
+    ranked by relevance, then the older ones newest first; and whether there were more
+    matches than the window. Ranking reads each candidate's positions, so it is kept to a
+    few hundred rows; listing the window reads row ids only."""
     if dialect == "sqlite":
         table = f"search_fts_{kind}"
         match = _fts5(q, tag_sets)
-        # The rowid of the RANK_WINDOW-th newest match bounds the ranked set; FTS5 applies a
-        # rowid range inside the index, so ranking never walks every match.
-        floor = session.execute(
-            text(f"SELECT rowid FROM {table} WHERE {table} MATCH :match "
-                 "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"),
-            {"match": match, "skip": RANK_WINDOW},
-        ).scalar()
-        rows = session.execute(
+        ids = [r[0] for r in session.execute(
+            text(f"SELECT rowid FROM {table} WHERE {table} MATCH :match ORDER BY rowid DESC LIMIT :n"),
+            {"match": match, "n": RANK_WINDOW + 1})]
+        more, ids = len(ids) > RANK_WINDOW, ids[:RANK_WINDOW]
+        if not ids:
+            return [], False
+        top = ids[:RANK_TOP]
+        # FTS5 applies the rowid range inside the index: only the top rows are ranked.
+        ranked = [r[0] for r in session.execute(
             text(f"SELECT rowid, bm25({table}, 4.0, 1.0, 0.0) AS rank FROM {table} "
-                 f"WHERE {table} MATCH :match AND rowid > :floor ORDER BY rank, rowid"),
-            {"match": match, "floor": floor or 0},
-        ).all()
-        return [(r[0], float(r[1])) for r in rows], floor is not None
+                 f"WHERE {table} MATCH :match AND rowid >= :lo ORDER BY rank, rowid DESC"),
+            {"match": match, "lo": top[-1]})]
+        return ranked + ids[RANK_TOP:], more
     kinds_sql = ", ".join(f"'{k}'" for k in INDEX_KINDS[kind])  # constants, as the index predicates
     tsq = _tsquery(q, tag_sets)
-    rows = session.execute(
-        text("SELECT id, -ts_rank(tsv, to_tsquery('simple', :q)) AS rank FROM ("
-             f"  SELECT id, tsv FROM search_docs WHERE kind IN ({kinds_sql}) "
-             "   AND tsv @@ to_tsquery('simple', :q) ORDER BY id DESC LIMIT :window) m "
-             "ORDER BY rank, id"),
-        {"q": tsq, "window": RANK_WINDOW + 1},
-    ).all()
-    more = len(rows) > RANK_WINDOW
-    if more:  # drop the oldest (the extra row only told us there were more)
-        oldest = min(r[0] for r in rows)
-        rows = [r for r in rows if r[0] != oldest]
-    return [(r[0], float(r[1])) for r in rows], more
+    ids = [r[0] for r in session.execute(
+        text(f"SELECT id FROM search_docs WHERE kind IN ({kinds_sql}) "
+             "AND tsv @@ to_tsquery('simple', :q) ORDER BY id DESC LIMIT :n"),
+        {"q": tsq, "n": RANK_WINDOW + 1})]
+    more, ids = len(ids) > RANK_WINDOW, ids[:RANK_WINDOW]
+    if not ids:
+        return [], False
+    ranked = [r[0] for r in session.execute(
+        text("SELECT id FROM search_docs WHERE id = ANY(:ids) "
+             "ORDER BY ts_rank(tsv, to_tsquery('simple', :q)) DESC, id DESC"),
+        {"q": tsq, "ids": ids[:RANK_TOP]})]
+    return ranked + ids[RANK_TOP:], more
 
 
-def _collapse(session: Session, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Keep a source's best row only (its metadata or one of its passages)."""
+def _collapse(session: Session, ranked: list[int]) -> list[int]:
+    """Keep a source's first row only (its metadata or one of its passages)."""
     keys: dict[int, str] = {}
-    ids = [r for r, _ in ranked]
-    for i in range(0, len(ids), 500):
+    for i in range(0, len(ranked), 1000):
         for rid, kind, ref in session.execute(select(SearchDoc.id, SearchDoc.kind, SearchDoc.ref_id)
-                                              .where(SearchDoc.id.in_(ids[i:i + 500]))):
+                                              .where(SearchDoc.id.in_(ranked[i:i + 1000]))):
             keys[rid] = ref.rsplit("#", 1)[0] if kind == "text" else ref
     seen: set[str] = set()
     out = []
-    for rid, rank in ranked:
+    for rid in ranked:
         key = keys.get(rid)
         if key is not None and key not in seen:
             seen.add(key)
-            out.append((rid, rank))
+            out.append(rid)
     return out
 
 
-def _load_hits(session: Session, kind: str, page: list[tuple[int, float]]) -> list[Hit]:
+def _load_hits(session: Session, kind: str, page: list[int]) -> list[Hit]:
     if not page:
         return []
-    rows = {d.id: d for d in session.scalars(select(SearchDoc).where(SearchDoc.id.in_([r for r, _ in page])))}
+    rows = {d.id: d for d in session.scalars(select(SearchDoc).where(SearchDoc.id.in_(page)))}
     hits = []
-    for rid, rank in page:
+    for rank, rid in enumerate(page):
         d = rows.get(rid)
         if d is None:
             continue
         if d.kind == "text":
             ref, at = d.ref_id.rsplit("#", 1)
-            hits.append(Hit("source", ref, "", rank, d.body, at=int(at)))
+            hits.append(Hit("source", ref, "", float(rank), d.body, at=int(at)))
         else:
-            hits.append(Hit(kind, d.ref_id, d.title, rank, d.body))
+            hits.append(Hit(kind, d.ref_id, d.title, float(rank), d.body))
     # A passage's title is the source's, read from the source.
     missing = [h for h in hits if h.at is not None]
     if missing:
@@ -630,23 +633,22 @@ def snippet(text_: str | None, q: Query, width: int = 220) -> Markup | None:
     <mark>; everything else escaped. None when nothing in the text matches."""
     if not text_:
         return None
-    tokens = list(_TOKEN.finditer(text_))
-    hits = [m for m in tokens if _matches(m.group(), q)]
-    if not hits:
+    first = next((m for m in _TOKEN.finditer(text_) if _matches(m.group(), q)), None)
+    if first is None:
         return None
-    first = hits[0].start()
-    start = max(0, first - width // 3)
+    start = max(0, first.start() - width // 3)
     if start:
-        space = text_.find(" ", start, first)
+        space = text_.find(" ", start, first.start())
         start = space + 1 if space >= 0 else start
     end = min(len(text_), start + width)
     if end < len(text_):
-        space = text_.rfind(" ", max(first, start + width // 2), end)
+        space = text_.rfind(" ", max(first.end(), start + width // 2), end)
         end = space if space > 0 else end
     out = [Markup("…") if start else Markup("")]
     pos = start
-    for m in hits:
-        if m.start() < start or m.end() > end:
+    # Only the window's words are looked at again, not the whole text.
+    for m in _TOKEN.finditer(text_, first.start(), end):
+        if not _matches(m.group(), q):
             continue
         out.append(escape(text_[pos:m.start()]))
         out.append(Markup("<mark>") + escape(m.group()) + Markup("</mark>"))
