@@ -516,8 +516,6 @@ def search_kinds(session: Session, query: str | Query, *, kinds: Iterable[str] |
         if tag_sets is None:
             continue
         ranked, more = _ranked(session, dialect, kind, q, tag_sets)
-        if kind == "source":
-            ranked = _collapse(session, ranked)
         page = ranked[offset:offset + limit]
         out[kind] = KindResult(kind, len(ranked), more, _load_hits(session, kind, page))
     return out
@@ -545,54 +543,46 @@ def _ranked(session: Session, dialect: str, kind: str, q: Query,
     """Row ids of the RANK_WINDOW newest matches in the order shown: the RANK_TOP newest
     ranked by relevance, then the older ones newest first; and whether there were more
     matches than the window. Ranking reads each candidate's positions, so it is kept to a
-    few hundred rows; listing the window reads row ids only."""
+    few hundred rows; listing the window reads row ids only. Sources keep one row each
+    (their metadata or their best passage)."""
+    keyed = kind == "source"
     if dialect == "sqlite":
         table = f"search_fts_{kind}"
         match = _fts5(q, tag_sets)
-        ids = [r[0] for r in session.execute(
-            text(f"SELECT rowid FROM {table} WHERE {table} MATCH :match ORDER BY rowid DESC LIMIT :n"),
-            {"match": match, "n": RANK_WINDOW + 1})]
-        more, ids = len(ids) > RANK_WINDOW, ids[:RANK_WINDOW]
-        if not ids:
-            return [], False
-        top = ids[:RANK_TOP]
+        newest = f"SELECT rowid FROM {table} WHERE {table} MATCH :match ORDER BY rowid DESC LIMIT :n"
+        if keyed:  # the passages' source ids come with the row ids, in the same statement
+            newest = (f"SELECT d.id, d.kind, d.ref_id FROM ({newest}) m JOIN search_docs d ON d.id = m.rowid "
+                      "ORDER BY d.id DESC")
+        rows = session.execute(text(newest), {"match": match, "n": RANK_WINDOW + 1}).all()
+    else:
+        kinds_sql = ", ".join(f"'{k}'" for k in INDEX_KINDS[kind])  # constants, as the index predicates
+        tsq = _tsquery(q, tag_sets)
+        rows = session.execute(
+            text(f"SELECT id{', kind, ref_id' if keyed else ''} FROM search_docs WHERE kind IN ({kinds_sql}) "
+                 "AND tsv @@ to_tsquery('simple', :q) ORDER BY id DESC LIMIT :n"),
+            {"q": tsq, "n": RANK_WINDOW + 1}).all()
+    more, rows = len(rows) > RANK_WINDOW, rows[:RANK_WINDOW]
+    if not rows:
+        return [], False
+    ids = [r[0] for r in rows]
+    top = ids[:RANK_TOP]
+    if dialect == "sqlite":
         # FTS5 applies the rowid range inside the index: only the top rows are ranked.
         ranked = [r[0] for r in session.execute(
             text(f"SELECT rowid, bm25({table}, 4.0, 1.0, 0.0) AS rank FROM {table} "
                  f"WHERE {table} MATCH :match AND rowid >= :lo ORDER BY rank, rowid DESC"),
             {"match": match, "lo": top[-1]})]
-        return ranked + ids[RANK_TOP:], more
-    kinds_sql = ", ".join(f"'{k}'" for k in INDEX_KINDS[kind])  # constants, as the index predicates
-    tsq = _tsquery(q, tag_sets)
-    ids = [r[0] for r in session.execute(
-        text(f"SELECT id FROM search_docs WHERE kind IN ({kinds_sql}) "
-             "AND tsv @@ to_tsquery('simple', :q) ORDER BY id DESC LIMIT :n"),
-        {"q": tsq, "n": RANK_WINDOW + 1})]
-    more, ids = len(ids) > RANK_WINDOW, ids[:RANK_WINDOW]
-    if not ids:
-        return [], False
-    ranked = [r[0] for r in session.execute(
-        text("SELECT id FROM search_docs WHERE id = ANY(:ids) "
-             "ORDER BY ts_rank(tsv, to_tsquery('simple', :q)) DESC, id DESC"),
-        {"q": tsq, "ids": ids[:RANK_TOP]})]
-    return ranked + ids[RANK_TOP:], more
-
-
-def _collapse(session: Session, ranked: list[int]) -> list[int]:
-    """Keep a source's first row only (its metadata or one of its passages)."""
-    keys: dict[int, str] = {}
-    for i in range(0, len(ranked), 1000):
-        for rid, kind, ref in session.execute(select(SearchDoc.id, SearchDoc.kind, SearchDoc.ref_id)
-                                              .where(SearchDoc.id.in_(ranked[i:i + 1000]))):
-            keys[rid] = ref.rsplit("#", 1)[0] if kind == "text" else ref
-    seen: set[str] = set()
-    out = []
-    for rid in ranked:
-        key = keys.get(rid)
-        if key is not None and key not in seen:
-            seen.add(key)
-            out.append(rid)
-    return out
+    else:
+        ranked = [r[0] for r in session.execute(
+            text("SELECT id FROM search_docs WHERE id = ANY(:ids) "
+                 "ORDER BY ts_rank(tsv, to_tsquery('simple', :q)) DESC, id DESC"),
+            {"q": tsq, "ids": top})]
+    order = ranked + ids[RANK_TOP:]
+    if keyed:
+        keys = {r[0]: (r[2].rsplit("#", 1)[0] if r[1] == "text" else r[2]) for r in rows}
+        seen: set[str] = set()
+        order = [i for i in order if not (keys[i] in seen or seen.add(keys[i]))]
+    return order, more
 
 
 def _load_hits(session: Session, kind: str, page: list[int]) -> list[Hit]:
