@@ -208,8 +208,9 @@ class AuditEvent(Base):
 class SearchDoc(Base):
     """Text of entities, claims, sources and passages of source texts for full-text search
     (see veeduria.store.search). SQLite mirrors each group into its own FTS5 table
-    (search_fts_<entity|claim|source>, over title, terms and tags); PostgreSQL keeps a
-    generated tsvector column (tsv, not mapped here) with a partial GIN index per group."""
+    (search_fts_<entity|claim|public|source> over title, terms and tags; `public` holds the
+    accepted claims); PostgreSQL keeps a generated tsvector column (tsv, not mapped here)
+    with a partial GIN index per group."""
 
     __tablename__ = "search_docs"
     __table_args__ = (UniqueConstraint("kind", "ref_id", name="uq_search_doc"),)

@@ -42,7 +42,11 @@ from veeduria.vocab import label
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # Groups shown to readers, in this order; `text` rows (passages) belong to `source`.
 KIND_ORDER = ("entity", "source", "claim")
-INDEX_KINDS = {"entity": ("entity",), "source": ("source", "text"), "claim": ("claim",)}
+# The rows of each full-text index (migration 0006_search): `public` holds accepted claims
+# only, so the common search (a reader without an editor login) needs no status filter.
+INDEX_ROWS = {"entity": "kind = 'entity'", "claim": "kind = 'claim'",
+              "public": "kind = 'claim' AND tags LIKE '%zztaccepted%'",
+              "source": "kind IN ('source', 'text')"}
 # A kind lists at most its RANK_WINDOW newest matches and ranks the RANK_TOP newest of
 # them by relevance (older ones follow, newest first), so a frequent word among millions
 # of claims costs the same as a rare one.
@@ -462,6 +466,10 @@ class Filters:
             out.add("status")
         return out
 
+    def public(self, kind: str) -> bool:
+        """Accepted claims only: searched in their own index, without a status filter."""
+        return kind == "claim" and self.statuses == ("accepted",)
+
     def tag_sets(self, kind: str) -> list[list[str]] | None:
         """One any-of list per filter the kind answers; None when the kind is filtered out.
         A status restriction only concerns claims: other kinds have no status."""
@@ -473,7 +481,7 @@ class Filters:
         cover = date_cover(self.date_from, self.date_to)
         if cover is not None:
             out.append(cover)
-        if kind == "claim" and self.statuses is not None:
+        if kind == "claim" and self.statuses is not None and not self.public(kind):
             out.append([tag("status", s) for s in self.statuses] or ["zztnone"])
         return out
 
@@ -515,7 +523,8 @@ def search_kinds(session: Session, query: str | Query, *, kinds: Iterable[str] |
         tag_sets = filters.tag_sets(kind)
         if tag_sets is None:
             continue
-        ranked, more = _ranked(session, dialect, kind, q, tag_sets)
+        index = "public" if filters.public(kind) else kind
+        ranked, more = _ranked(session, dialect, index, q, tag_sets)
         page = ranked[offset:offset + limit]
         out[kind] = KindResult(kind, len(ranked), more, _load_hits(session, kind, page))
     return out
@@ -538,16 +547,16 @@ def search(session: Session, query: str, *, kinds: Iterable[str] | None = None,
     return hits[offset:need]
 
 
-def _ranked(session: Session, dialect: str, kind: str, q: Query,
+def _ranked(session: Session, dialect: str, index: str, q: Query,
             tag_sets: list[list[str]]) -> tuple[list[int], bool]:
     """Row ids of the RANK_WINDOW newest matches in the order shown: the RANK_TOP newest
     ranked by relevance, then the older ones newest first; and whether there were more
     matches than the window. Ranking reads each candidate's positions, so it is kept to a
     few hundred rows; listing the window reads row ids only. Sources keep one row each
     (their metadata or their best passage)."""
-    keyed = kind == "source"
+    keyed = index == "source"
     if dialect == "sqlite":
-        table = f"search_fts_{kind}"
+        table = f"search_fts_{index}"
         match = _fts5(q, tag_sets)
         newest = f"SELECT rowid FROM {table} WHERE {table} MATCH :match ORDER BY rowid DESC LIMIT :n"
         if keyed:  # the passages' source ids come with the row ids, in the same statement
@@ -555,10 +564,10 @@ def _ranked(session: Session, dialect: str, kind: str, q: Query,
                       "ORDER BY d.id DESC")
         rows = session.execute(text(newest), {"match": match, "n": RANK_WINDOW + 1}).all()
     else:
-        kinds_sql = ", ".join(f"'{k}'" for k in INDEX_KINDS[kind])  # constants, as the index predicates
         tsq = _tsquery(q, tag_sets)
+        # The index's own predicate, word for word, so the planner can use that index.
         rows = session.execute(
-            text(f"SELECT id{', kind, ref_id' if keyed else ''} FROM search_docs WHERE kind IN ({kinds_sql}) "
+            text(f"SELECT id{', kind, ref_id' if keyed else ''} FROM search_docs WHERE {INDEX_ROWS[index]} "
                  "AND tsv @@ to_tsquery('simple', :q) ORDER BY id DESC LIMIT :n"),
             {"q": tsq, "n": RANK_WINDOW + 1}).all()
     more, rows = len(rows) > RANK_WINDOW, rows[:RANK_WINDOW]
