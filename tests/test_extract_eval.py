@@ -20,13 +20,14 @@ import eval_extract  # noqa: E402
 # not what users ingest (real articles: benchmarks/eval_articles.py). Claims now keep every
 # entity their sentence names and untyped links, so names that the annotations here leave out
 # (product titles, "Defense Staff") count against entity precision: 97.8% -> 88.2% here,
-# while entity recall on real articles rose from 58% to 97%. Floors: the figures reached.
-FLOORS_EN = {"entity_recall": 0.96, "entity_precision": 0.87, "fact_recall": 0.98,
-             "figure_precision": 0.97, "quotes_verbatim": 1.0}
-FLOORS_HELDOUT = {"entity_recall": 0.99, "entity_precision": 0.85, "fact_recall": 0.93,
+# while entity recall on real articles rose from 58% to 97%. Any counted noun is a count now
+# ("3 agreements"), which these annotations did not list. Floors: the figures reached.
+FLOORS_EN = {"entity_recall": 0.96, "entity_precision": 0.89, "fact_recall": 0.98,
+             "figure_precision": 0.94, "quotes_verbatim": 1.0}
+FLOORS_HELDOUT = {"entity_recall": 0.98, "entity_precision": 0.85, "fact_recall": 0.93,
                   "figure_precision": 0.99, "quotes_verbatim": 1.0}
-FLOORS_HELDOUT2 = {"entity_recall": 0.99, "entity_precision": 0.91, "fact_recall": 0.94,
-                   "figure_precision": 0.99, "quotes_verbatim": 1.0}
+FLOORS_HELDOUT2 = {"entity_recall": 0.99, "entity_precision": 0.94, "fact_recall": 0.94,
+                   "figure_precision": 0.94, "quotes_verbatim": 1.0}
 FLOORS_ES_OWN = {"entity_recall": 0.95, "fact_recall": 0.95, "figure_precision": 0.95, "quotes_verbatim": 1.0}
 
 

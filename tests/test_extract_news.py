@@ -82,3 +82,15 @@ def test_hostile_capitalised_text_stays_bounded() -> None:
     text = ("Alpha " * 5000) + ". " + ("A" * 100_000) + " and " + ("Beta-" * 2000)
     ex = _claims(text)
     assert len(ex.mention_table) <= 5000
+
+
+def test_negation_abandonment_denial_and_running_totals() -> None:
+    ex = _claims("Acme Mining did not invest in the Rio Claro smelter. Acme Mining abandoned plans to build "
+                 "a port in Tumbes. Acme Mining denied paying bribes to Mayor Ana Quispe. Acme Mining has "
+                 "invested $2 billion to date in the Norte Grande mine.")
+    by_quote = {c.quote.split(".")[0]: c for c in ex.claims}
+    assert any(c.modality == "negated" for q, c in by_quote.items() if "did not invest" in q)
+    assert any(c.modality == "negated" for q, c in by_quote.items() if "abandoned" in q)
+    assert any(c.modality == "denied" for q, c in by_quote.items() if "denied" in q)
+    total = next(c for c in ex.claims if c.amount and c.amount.value == 2e9)
+    assert total.modality == "actual" and (total.meta or {}).get("cumulative") is True

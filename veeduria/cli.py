@@ -107,19 +107,42 @@ def stats(ctx: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def show(ctx: Context, name: str, as_json: bool) -> None:
-    """An entity's profile: names, chain of owners, claims by domain."""
+    """An entity's profile: names, chain of owners, claims by domain. A NAME that fits
+    several entities lists them (exit 1); give the id to choose."""
     from veeduria.present.text import profile_dict, profile_text
-    from veeduria.query import find_entity, profile
+    from veeduria.query import find_one, profile
 
     with ctx.store.reader() as session:
-        ent = find_entity(session, name)
-        if ent is None:
-            fail(f"no entity matches {name!r}")
+        try:
+            ent = find_one(session, name)
+        except LookupError as exc:
+            fail(str(exc))
         prof = profile(session, ent)
+        events = _events_of(session, ent.id)
         if as_json:
-            click.echo(json.dumps(profile_dict(prof), indent=2, ensure_ascii=False))
+            out = profile_dict(prof)
+            out["events"] = [ev.to_dict() for ev in events]
+            out["conflicts"] = [{"event": ev.id, **c.to_dict()} for ev in events for c in ev.conflicts]
+            click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         else:
             click.echo(profile_text(prof))
+            if events:
+                from veeduria.resolve.events import conflict_lines
+
+                click.echo("\nevents told by several claims (veeduria event ID):")
+                for ev in events:
+                    click.echo(f"  {ev.id}  {ev.title()}  [{ev.corroboration} independent source(s)]")
+                    for c in ev.conflicts:
+                        click.echo("\n".join(conflict_lines(c, "    ")))
+
+
+def _events_of(session, entity_id: str) -> list:  # noqa: ANN001
+    """The entity's events of two or more claims (empty when resolution is not installed)."""
+    try:
+        from veeduria.resolve.events import events_for_entities
+    except ModuleNotFoundError:
+        return []
+    return [ev for ev in events_for_entities(session, [entity_id]) if len(ev.members) > 1]
 
 
 @cli.command()

@@ -61,6 +61,7 @@ class LoadResult:
     skipped: bool
     counts: dict[str, int]
     quote_warnings: list[str] = field(default_factory=list)
+    conflicts_queued: int = 0  # events whose sources disagree, newly in the review queue
 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
@@ -96,6 +97,18 @@ def _translations(raw: dict[str, Any], field_name: str) -> dict[str, str] | None
     found = {k: str(v) for k, v in raw.items()
              if k.startswith(field_name + "_") and len(k) == len(field_name) + 3 and v}
     return found or None
+
+
+def _claim_meta(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """Translations of the qualifier, and `cumulative: true` for a running total to date."""
+    meta: dict[str, Any] = dict(_translations(raw, "qualifier") or {})
+    flag = raw.get("cumulative")
+    if flag is not None:
+        if not isinstance(flag, bool):
+            raise ValueError(f"cumulative must be true or false, not {flag!r}")
+        if flag:
+            meta["cumulative"] = True
+    return meta or None
 
 
 def read_case(case: str | Path) -> CaseData:
@@ -194,7 +207,7 @@ def read_case(case: str | Path) -> CaseData:
                     qualifier=raw.get("qualifier"), status="accepted", method="curated",
                     confidence=float(raw.get("confidence", 0.9)), note=raw.get("note"),
                     country=data.host_country or None, case_id=data.id,
-                    meta=_translations(raw, "qualifier"),
+                    meta=_claim_meta(raw),
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 problems.append(Problem(path.name, rid, f"malformed: {exc}"))
@@ -279,4 +292,9 @@ def load_case(store: Store, case: str | Path, *, actor: str = "loader", force: b
             session.add(LoadedCase(id=data.id, digest=data.digest, counts=counts))
         else:
             loaded.digest, loaded.counts = data.digest, counts
-    return LoadResult(data.id, False, counts)
+        session.flush()
+        # Sources that disagree about one event go to the review queue.
+        from veeduria.resolve.events import sync_conflicts
+
+        queued = sync_conflicts(session)
+    return LoadResult(data.id, False, counts, conflicts_queued=queued)

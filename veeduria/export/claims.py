@@ -39,10 +39,27 @@ def claim_to_dict(claim: Claim) -> dict[str, Any]:
         "confidence": claim.confidence,
         # Extensions beyond the required fields (the spec allows additions).
         "modality": claim.modality,
+        # The amount is a running total up to `date` ("spent to date"), not a payment then.
+        "cumulative": claim.cumulative,
         "qualifier": claim.qualifier,
         "place": claim.place,
         "country": claim.country,
     }
+    return out
+
+
+def add_event_fields(out: dict[str, Any], claim: Claim, event: Any | None) -> dict[str, Any]:
+    """Extension fields (the spec allows additions): the claim's event, how many independent
+    sources tell it, where they disagree, and a dataset row as a readable record."""
+    from veeduria.importers.common import claim_record
+
+    src = claim.source
+    out["event"] = event.id if event is not None else None
+    out["corroboration"] = event.corroboration if event is not None else 1
+    out["conflicts"] = ([{"field": c.field, "values": [{"claim": v["claim_id"], "value": v["value"]}
+                                                       for v in c.values]} for c in event.conflicts]
+                        if event is not None else [])
+    out["record"] = claim_record(claim.meta, src.kind, src.title, src.filename, claim.quote)
     return out
 
 
@@ -69,8 +86,18 @@ def iter_claims(session: Session, *, statuses: tuple[str, ...] | None = None,
 
 
 def write_claims_jsonl(session: Session, out: IO[str], **filters: Any) -> int:
+    events = _events_by_claim(session)
     n = 0
     for claim in iter_claims(session, **filters):
-        out.write(json.dumps(claim_to_dict(claim), ensure_ascii=False) + "\n")
+        row = add_event_fields(claim_to_dict(claim), claim, events.get(claim.id))
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
         n += 1
     return n
+
+
+def _events_by_claim(session: Session) -> dict[str, Any]:
+    try:
+        from veeduria.resolve.events import all_events
+    except ModuleNotFoundError:
+        return {}
+    return {cid: ev for ev in all_events(session, ("accepted", "candidate")) for cid in ev.claim_ids}

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from veeduria.export.claims import iter_claims
 from veeduria.store.models import Claim, Entity, Source
-from veeduria.vocab import label
+from veeduria.vocab import is_negative, label, modality_word
 
 PREFIX = "vd-"
 
@@ -78,10 +78,19 @@ def claim_proxy(claim: Claim) -> EntityProxy:
         if claim.place:
             proxy.add("location", claim.place)
     proxy.id = _id("claim", claim.id)
+    # FtM links have no modality: say it in the role ("invests in (planned)").
+    said = label("predicate", claim.predicate)
+    marks = [modality_word(claim.modality, "en")] if claim.modality not in ("actual", "reported") else []
+    if claim.cumulative:
+        marks.append(modality_word("cumulative", "en"))
+    if marks:
+        said += f" ({', '.join(marks)})"
     if proxy.schema.get("role"):
-        proxy.add("role", label("predicate", claim.predicate))
+        proxy.add("role", said)
     else:
         proxy.add("keywords", claim.predicate)
+        for mark in marks:
+            proxy.add("keywords", mark)
     proxy.add("proof", _id("src", claim.source_id))
     proxy.add("summary", claim.quote)
     if claim.date:
@@ -127,7 +136,10 @@ def iter_ftm(session: Session, statuses: tuple[str, ...] = ("accepted",)) -> Ite
     for ent in ents:
         yield entity_proxy(ent)
     for claim in iter_claims(session, statuses=statuses):
-        yield claim_proxy(claim)
+        # FtM has no way to say a link did not exist: a denied link is left out (the JSON
+        # Lines and CSV exports keep it, with its modality).
+        if not is_negative(claim.modality):
+            yield claim_proxy(claim)
 
 
 def write_ftm(session: Session, out: IO[str], statuses: tuple[str, ...] = ("accepted",)) -> int:

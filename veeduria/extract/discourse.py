@@ -132,3 +132,23 @@ def anaphor(text: str, span: tuple[int, int], body: int | None = None) -> tuple[
         if noun.group()[0].islower():
             return det.start(), noun.end()
     return None
+
+
+# A company named by what it is inside a sentence ("... de la empresa china por un valor de",
+# "the Chinese firm will"): the last company named. Not when a name follows ("la empresa china
+# CAMC": an apposition, the name itself is there). Plural forms stand for the last two.
+_ORG_REF = re.compile(
+    r"(?<![\w-])(?:(?P<one>(?:the|la|el|esta|este|dicha|dicho)\s+(?:(?:chinese|state-owned|state|foreign|"
+    r"mining|construction|chin[oa]|estatal|extranjer[oa]|minera|constructora|asi[áa]tic[oa])\s+)?"
+    r"(?:company|firm|group|contractor|miner|empresa|compa[ñn][íi]a|firma|constructora|minera|grupo)"
+    r"(?:\s+(?:chin[oa]|estatal|asi[áa]tic[oa]))?)"
+    r"|(?P<two>(?:the\s+two|both|las\s+dos|ambas|las)\s+(?:(?:chinese|chinas)\s+)?"
+    r"(?:companies|firms|groups|empresas|compa[ñn][íi]as|firmas)(?:\s+chinas)?))"
+    r"(?![\w-])(?!\s*,?\s*[A-ZÁÉÍÓÚÑ])",
+    re.IGNORECASE)
+
+
+def company_references(text: str, span: tuple[int, int]) -> list[tuple[int, int, int]]:
+    """(start, end, how many companies) of each reference to companies named before."""
+    return [(m.start(), m.end(), 2 if m.group("two") else 1)
+            for m in _ORG_REF.finditer(text, span[0], span[1])]

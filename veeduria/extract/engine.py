@@ -25,7 +25,7 @@ from veeduria.extract.scan import tokens
 from veeduria.extract.sentences import sentence_spans
 from veeduria.extract.states import keep_state
 from veeduria.model import ClaimRecord, EntityRecord, Quantity
-from veeduria.vocab import PARTY_ROLE, predicates
+from veeduria.vocab import NEGATIVE_MODALITIES, PARTY_ROLE, predicates
 
 METHOD = "extract:rules-v1"
 MAX_QUOTE = ClaimRecord.MAX_QUOTE
@@ -34,6 +34,9 @@ PLACE_SCHEMATA = {"Address", "Territory"}
 # Figures with no relation word: what they most likely state.
 FALLBACK = {"share": "market_share", "money": "stated_figure", "quantity": "has_capacity"}
 _FALLBACK_RELATION = {k: Relation(v, "economy") for k, v in FALLBACK.items()}
+_CUMULATIVE = re.compile(r"(?<!\w)(?:to\s+date|so\s+far|thus\s+far|as\s+of\s+(?:now|today)|cumulative(?:ly)?|"
+                         r"hasta\s+(?:la\s+fecha|ahora|el\s+momento)|a\s+la\s+fecha|acumulad[oa]s?|"
+                         r"en\s+lo\s+que\s+va)(?!\w)", re.IGNORECASE)
 _COOCCURRENCE = Relation("associated_with", "economy")
 _PARTITIVE = {"de", "of", "in", "en"}
 # Between two coordinated actors: "and the Bolivian Minister of Defense", "y el embajador".
@@ -163,6 +166,7 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     # The last person, state and project named: news names them in one paragraph and
     # refers to them by role in the next ("El mandatario", "the railway").
     recent: dict[str, Mention] = {}
+    recent_orgs: list[Mention] = []  # the last companies named, the latest last
     for i, span in enumerate(spans):
         para = discourse.paragraph_of(paragraphs, span[0])
         if prev is not None and prev.paragraph != para:
@@ -189,6 +193,8 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
             if ante is not None:
                 sent_mentions = [Mention(cue[0], cue[1], ante.text, ante.entity_id, new=ante.new,
                                          antecedent=(ante.start, ante.end))] + sent_mentions
+        if recent_orgs:
+            sent_mentions = _with_company_references(text, span, sent_mentions, recent_orgs)
         sent.mentions = sent_mentions
         sent.figures = [f for f in sent_figs_all if not _inside_any(f, sent_mentions)]
         sent_trigs = [t for t in by_trigger.get(i, []) if not _trigger_in_name(t, sent_mentions)]
@@ -218,6 +224,8 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
                     recent["state"] = m
                 elif info.schema in ("Project", "Asset"):
                     recent["project"] = m
+                elif info.schema in ("Company", "Organization", "LegalEntity"):
+                    recent_orgs = [o for o in recent_orgs if o.entity_id != m.entity_id][-3:] + [m]
         result.claims.extend(sent.claims)
         para_date = sent_dates[-1] if sent_dates else para_date
         prev = sent
@@ -230,6 +238,25 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
                              entities[m.entity_id].schema if m.entity_id in entities else None]
                             for m in mentions[:MAX_MENTIONS]]
     return result
+
+
+def _with_company_references(text: str, span: tuple[int, int], mentions: list[Mention],
+                             recent_orgs: list[Mention]) -> list[Mention]:
+    """Mentions for "la empresa china", "the company", "las empresas" inside the sentence,
+    standing for the last company (or two) named before, unless one is named here already
+    right before the phrase."""
+    added = []
+    for start, end, count in discourse.company_references(text, span):
+        if any(m.start < end and start < m.end for m in mentions):
+            continue
+        for ante in recent_orgs[-count:]:
+            if ante.start >= start:
+                continue
+            added.append(Mention(start, end, ante.text, ante.entity_id, new=ante.new,
+                                 antecedent=(ante.start, ante.end)))
+    if not added:
+        return mentions
+    return sorted(mentions + added, key=lambda m: m.start)
 
 
 @dataclass
@@ -612,6 +639,8 @@ class _Builder:
             "mentions": [_mention_meta(m, q_start, q_end) for m, _ in roles],
             "_figs": [f.start for f in figs],
         }
+        if figs and _CUMULATIVE.search(self.text, q_start, q_end):
+            meta["cumulative"] = True  # "$1.4 billion spent to date": a running total, not one outlay
         if date is not None:
             meta["date_text"] = self.text[date.start:date.end]
             if date_from != "quote":
@@ -718,13 +747,18 @@ class _Builder:
 
     def _modality(self, modalities: list[_At], anchor: tuple[int, int], rel: Relation) -> str:
         near = [m for m in modalities if anchor[0] - 60 <= m.start <= anchor[1] + 20]
+        negative = [m for m in near if m.value in NEGATIVE_MODALITIES]
+        if negative:  # "abandoned plans to build": the plan is off, whatever is nearer
+            return min(negative, key=lambda m: abs(m.start - anchor[0])).value
         if near:
             return min(near, key=lambda m: abs(m.start - anchor[0])).value
         return rel.modality or "actual"
 
 
 def _mention_meta(m: Mention, q_start: int, q_end: int) -> dict[str, Any]:
-    entry: dict[str, Any] = {"text": m.text, "entity": m.entity_id, "new": m.new}
+    # Whether the name was new to the store is left out: it depends on what the ingest job had
+    # learned before this document, and one process and a cluster must write the same claim.
+    entry: dict[str, Any] = {"text": m.text, "entity": m.entity_id}
     if not (q_start <= m.start and m.end <= q_end):
         entry["in_quote"] = False
         entry["offsets"] = [m.start, m.end]

@@ -162,8 +162,9 @@ def find_money(text: str, toks: list[tuple[int, str]] | None = None,
             raw_scale = m.group("s1")
             # Single letters only count in capitals ("$245M", not "$5 m"): lower-case
             # "m" or "b" is more often a unit or a word.
-            if raw_scale and len(raw_scale) == 1 and raw_scale.islower() and raw_scale != "k":
-                raw_scale = None
+            if (raw_scale and len(raw_scale) == 1 and raw_scale.islower() and raw_scale != "k"
+                    and text[m.end("n1"):m.start("s1")] != ""):
+                raw_scale = None  # but "$380m", glued to its number, is the British million
             pre = re.sub(r"\s+", " ", m.group("pre").lower())
             currency = _CURRENCY_PREFIX.get(pre.replace(" ", ""), _CURRENCY_PREFIX.get(pre, "USD"))
             if m.group("w1"):
@@ -171,6 +172,8 @@ def find_money(text: str, toks: list[tuple[int, str]] | None = None,
             number, end = m.group("n1"), m.end()
             if raw_scale is None and m.group("s1"):
                 end = m.end("n1")
+            if not raw_scale and not m.group("w1") and _CUT_SCALE.match(text, end):
+                continue  # "$1.3 billi": a scale word cut off (clipped text); the value is unknown
         elif m.group("n2"):
             raw_scale = m.group("s2")
             currency = _CURRENCY_WORD.get(_word_key(m.group("w2")), "USD")
@@ -244,6 +247,7 @@ def _with_currency_after(text: str, money: list[Figure]) -> list[Figure]:
     return sorted(money + extra, key=lambda f: f.start)
 
 
+_CUT_SCALE = re.compile(r"\s?(?:bil|mil|tho|tri)[a-z]*(?![\w])", re.IGNORECASE)
 _GLUED_CODES = {"RMB", "USD", "CNY", "EUR", "PEN", "GBP", "BRL"}
 # A bare number joined to a money figure takes its currency (and its scale when it has
 # none): "6,960,000 out of 10 million Bolivianos", "between 5 and 10 million yuan".
@@ -394,6 +398,26 @@ QUANTITY_RE = re.compile(
     rf"[\s-]?(?P<u>{_UNIT_RE})(?![\w])",
     re.IGNORECASE,
 )
+# Any other count: a number and the plural noun it counts ("350 embarcaciones", "three
+# drilling rigs", "300,000 ounces"): the noun is the unit.
+COUNTED_RE = re.compile(
+    rf"(?<![\w$.,/%])(?P<n>{NUMBER}|{_SMALL})(?:\s?(?P<s>million|millones|thousand|mil)\b)?"
+    r"(?P<mid>)[\s-](?:de\s+)?(?P<u>[a-záéíóúñ]{3,}(?:s|es))\b(?![\s-]*(?:%|percent|por\s+ciento))",
+    re.IGNORECASE)
+_NOT_COUNTED = frozenset({"años", "years", "días", "days", "meses", "months", "weeks", "semanas", "hours",
+                          "horas", "minutes", "minutos", "times", "veces", "dollars", "dólares", "dolares",
+                          "pesos", "euros", "soles", "reais", "yuan", "yuanes", "millones", "billones",
+                          "millions", "billions", "thousands", "miles", "percent", "points", "puntos",
+                          "others", "otros", "otras", "shares", "acciones", "decades", "décadas"})
+
+
+def _counted_nouns(text: str, starts: list[int]) -> list[re.Match[str]]:
+    return [m for m in _anchored(COUNTED_RE, text, starts)
+            if m.group("u")[0].islower() and not m.group("n")[0].isupper()  # "dos Funcionários": a name
+            and m.group("u").lower() not in _NOT_COUNTED and m.group("u").lower() not in UNITS
+            and not (m.group("n").isdigit() and _YEARISH.match(m.group("n")))]
+
+
 _YEARISH = re.compile(r"(?:19|20)\d\d$")
 _MODEL_BEFORE = re.compile(r"\b[A-Z]{2,5}[ -]$")
 
@@ -404,10 +428,10 @@ def find_quantities(text: str, toks: list[tuple[int, str]] | None = None,
         toks = toks if toks is not None else tokens(text)
         starts = [pos for pos, word in toks if word[0].isdigit() or word.lower() in WORD_NUMBERS]
     out = []
-    for m in _anchored(QUANTITY_RE, text, starts):
+    for m in _anchored(QUANTITY_RE, text, starts) + _counted_nouns(text, starts):
         raw = m.group("n")
         unit_raw = m.group("u")
-        unit = UNITS.get(unit_raw.lower())
+        unit = UNITS.get(unit_raw.lower()) or (unit_raw.lower() if m.re is COUNTED_RE else None)
         if unit is None:
             continue
         # Short units only in their written case: "MW", "km", not "Ha" in a name.

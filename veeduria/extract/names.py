@@ -9,10 +9,14 @@ from dataclasses import dataclass
 
 from veeduria.extract import phrases, propernames
 from veeduria.extract.gazetteer import Gazetteer, Mention
-from veeduria.extract.lexicon import NAME, lexicon
+from veeduria.extract.lexicon import NAME, UPPER, lexicon
 from veeduria.extract.scan import tokens
 from veeduria.text import slugify
 
+UPPER_CHARS = UPPER
+# "China's Zijin Mining Group", "Beijing’s Belt and Road Initiative": the possessor is not
+# part of the name.
+_POSSESSOR = re.compile(r"^[\w-]+['’]s\s+(?=[A-ZÁÉÍÓÚÑ])")
 _LEADING = re.compile(r"^(?:The|A|An|Un|Una|In|En|Of|De|And|Y)\s+")
 _SENTENCE_END = re.compile(r"(?<=[a-zà-ÿ]{2})\.\s+|(?<=[IVX][IVX])\.\s+(?=[A-ZÁÉÍÓÚÑ¿¡])")
 _ACRONYM = re.compile(rf"(?P<exp>{NAME})[ \t]+\((?P<acr>[A-ZÁÉÍÓÚÑ][A-Z0-9&ÁÉÍÓÚÑ-]{{1,9}})\)")
@@ -57,6 +61,9 @@ def _clean(name: str) -> str:
     name = name.strip(" \t,;:'’")
     if name.endswith(".") and not re.search(r"(?:\b[A-Z]\.|Inc\.|Corp\.|Ltd\.|Co\.)$", name):
         name = name[:-1]
+    owner = _POSSESSOR.match(name)
+    if owner and not propernames.is_public_body_word(name[owner.end():].split(" ", 1)[0]):
+        name = name[owner.end():]  # but "Peru's Ministry of Energy" says which ministry
     while True:
         stripped = _LEADING.sub("", name)
         if stripped == name:
@@ -191,13 +198,30 @@ def _initials_in(acronym: str, word: str) -> bool:
     return all(ch in it for ch in acronym.lower())
 
 
-def local_gazetteer(new_names: list[NewName]) -> Gazetteer:
-    """A gazetteer of the document's new names, to find their other mentions."""
+def local_gazetteer(new_names: list[NewName], text: str = "", gazetteer: Gazetteer | None = None) -> Gazetteer:
+    """A gazetteer of the document's new names, to find their other mentions. A person's
+    single names count too where the text uses them alone ("Mahathir Mohamad ... Mahathir
+    halted work", "Mauricio Macri ... Macri said"), unless two people of the document share
+    the word or it names something already known."""
     from veeduria.extract.gazetteer import EntityInfo
 
     gz = Gazetteer(states=False)
+    owners: dict[str, set[str]] = {}
     for n in new_names:
-        gz.add_entity(EntityInfo(n.entity_id, n.name, n.schema), [n.acronym] if n.acronym else [])
+        if n.schema == "Person" and text:
+            for word in n.name.split()[::len(n.name.split()) - 1 or 1]:
+                if len(word) >= 3 and word[0].isupper() and not word.isupper():
+                    owners.setdefault(word, set()).add(n.entity_id)
+    for n in new_names:
+        aliases = [n.acronym] if n.acronym else []
+        if n.schema == "Person" and text:
+            for word in n.name.split()[::len(n.name.split()) - 1 or 1]:
+                if (owners.get(word) == {n.entity_id} and word.lower() not in propernames.common_words()
+                        and not (gazetteer is not None and gazetteer.ids_for(word))
+                        and re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])(?!\s+[{UPPER_CHARS}])",
+                                      text.replace(n.name, ""))):
+                    aliases.append(word)
+        gz.add_entity(EntityInfo(n.entity_id, n.name, n.schema), aliases)
     return gz
 
 
@@ -210,7 +234,7 @@ def new_mentions(text: str, gazetteer: Gazetteer, known: list[Mention],
     names = discover(text, gazetteer, toks, known)
     if not names:
         return [], [], []
-    local = local_gazetteer(names)
+    local = local_gazetteer(names, text, gazetteer)
     known = sorted(known, key=lambda m: (m.start, m.end))
     spans = [(m.start, m.end) for m in known]
     import bisect

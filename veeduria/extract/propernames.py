@@ -56,6 +56,11 @@ def _lists() -> dict[str, frozenset[str]]:
     }
 
 
+def common_words() -> frozenset[str]:
+    """Common English and Spanish words (lower case): see common_words.txt."""
+    return _common()
+
+
 @cache
 def _common() -> frozenset[str]:
     path = Path(__file__).with_name("common_words.txt")
@@ -67,6 +72,10 @@ def _common() -> frozenset[str]:
 _CURRENCIES = frozenset({"rmb", "usd", "eur", "cny", "pen", "gbp", "jpy", "brl", "ars", "clp",
                          "cop", "mxn", "bob", "crc", "ves", "uyu", "pyg", "gcl", "peso", "pesos",
                          "bolivianos", "soles", "reais", "yuan", "renminbi", "dollars", "euros"})
+
+
+def is_public_body_word(word: str) -> bool:
+    return _bare(word) in _lists()["public"]
 
 
 def has_org_word(name: str) -> bool:
@@ -99,7 +108,7 @@ def find(text: str, gazetteer: Gazetteer, keep: Keep, taken: Callable[[int, int]
         for m in _RUN.finditer(line):
             start = line_start + m.start()
             sentence_start = _OPENERS.search(text, max(0, start - 3), start) is not None or start == 0
-            for part_start, part in _split_coordination(m.group(), lists):
+            for part_start, part in _split_coordination(m.group(), lists, gazetteer):
                 _one(text, start + part_start, part, sentence_start and part_start == 0,
                      gazetteer, keep, taken, surnames, lists)
 
@@ -111,6 +120,7 @@ def _one(text: str, start: int, run: str, sentence_start: bool, gazetteer: Gazet
     # sentence, an article ("La empresa"), which inside a sentence belongs to it ("La Paz").
     lead = 0
     while lead < len(words) and (_bare(words[lead]) in lists["titles"] or _bare(words[lead]) in lists["demonyms"]
+                                 or ("-" in words[lead] and _bare(words[lead]).split("-", 1)[0] in lists["demonyms"])
                                  or ((sentence_start or lead > 0) and _bare(words[lead]) in lists["skip"])):
         lead += 1
     titled = any(_bare(w) in lists["titles"] for w in words[:lead])
@@ -163,7 +173,8 @@ _PLURAL_HEADS = frozenset({"ministries", "governments", "embassies", "ministers"
 _AND = re.compile(r"[ \t]+(?:and|y|e|&)[ \t]+")
 
 
-def _split_coordination(run: str, lists: dict[str, frozenset[str]]) -> list[tuple[int, str]]:
+def _split_coordination(run: str, lists: dict[str, frozenset[str]],
+                        gazetteer: Gazetteer | None = None) -> list[tuple[int, str]]:
     """"BYD and Tsingshan" is two names; "China Road and Bridge Corporation" is one: the part
     after "and" ends with an organisation word the part before lacks."""
     out: list[tuple[int, str]] = []
@@ -174,8 +185,9 @@ def _split_coordination(run: str, lists: dict[str, frozenset[str]]) -> list[tupl
         right_words = right.split()
         joined = (not left_org and not left.isupper() and right_words
                   and _bare(right_words[min(len(right_words) - 1, 1)]) in lists["org"])
-        if m.group().strip() == "&" or joined:
-            continue
+        pair = f"{left.split()[-1] if left.split() else ''}{m.group()}{right_words[0] if right_words else ''}"
+        if m.group().strip() == "&" or joined or (gazetteer is not None and gazetteer.ids_for(pair)):
+            continue  # "Trinidad and Tobago Minister of Finance": a known name holds the "and"
         out.append((pos, left))
         pos = m.end()
     out.append((pos, run[pos:]))
@@ -187,7 +199,8 @@ _JOINERS = frozenset({"of", "for", "on", "de", "del", "la", "las", "los", "y", "
 
 def _not_name(word: str, lists: dict[str, frozenset[str]]) -> bool:
     bare = _bare(word)
-    return bare in lists["skip"] or bare in lists["titles"] or bare in lists["demonyms"]
+    return (bare in lists["skip"] or bare in lists["titles"] or bare in lists["demonyms"]
+            or bare.split("-", 1)[0] in lists["demonyms"] and "-" in bare)  # "Chinese-sponsored"
 
 
 def _lines(text: str) -> list[tuple[int, str]]:

@@ -61,6 +61,7 @@ class DocResult:
     entities: list[EntityRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    mentions: list[list[Any]] = field(default_factory=list)  # written to the source's meta
 
 
 @dataclass
@@ -141,7 +142,7 @@ def process_document(path: str, ctx: WorkContext) -> DocResult:
         meta = DocMeta(source_id=source["id"], published=doc.published, language=doc.language,
                        pages=doc.pages)
         found = extract(doc.text, meta, ctx.gazetteer)
-        source["meta"] = {**(source["meta"] or {}), "mentions": found.mention_table}
+        result.mentions = found.mention_table
     except Exception as exc:  # noqa: BLE001 - one bad document must not stop the job
         first = str(exc).splitlines()[0][:200] if str(exc) else ""
         return DocResult(path, "error", error=f"{path}: not processed ({exc.__class__.__name__}: {first})")

@@ -36,6 +36,7 @@ from veeduria.present.web.data import (
     claim_counts_by_domain,
     claim_dict,
     claim_page,
+    claim_text,
     claims_per_year,
     data_version,
     entity_dict,
@@ -153,6 +154,8 @@ def link_dict(link: Any) -> dict[str, Any]:
     return {"owner": {"id": link.owner.id, "name": link.owner.name, "schema": link.owner.schema},
             "owned": {"id": link.owned.id, "name": link.owned.name, "schema": link.owned.schema},
             "share": link.share, "date": c.date, "claim": c.id, "quote": c.quote,
+            # owner | supervisor | operator | concessionaire (a project starts at its operator)
+            "link": link.kind, "predicate": c.predicate,
             "source": {"id": c.source_id, "title": c.source.title if c.source else None},
             "offsets": [c.offset_start, c.offset_end] if c.offset_start is not None else None}
 
@@ -183,9 +186,68 @@ def api_entity(entity_id: str, session: DB) -> dict[str, Any]:
     out["subsidiaries"] = [{"id": sub.id, "name": sub.name, "share": c.share, "claim": c.id}
                            for sub, c in subsidiaries_of(session, ent.id) if sub is not None]
     out["claims_by_domain"] = claim_counts_by_domain(session, ent.id)
+    from veeduria.resolve.events import events_for_entities
+
+    events = [ev for ev in events_for_entities(session, [ent.id]) if len(ev.members) > 1]
+    out["events"] = [{"id": ev.id, "title": ev.title(), "corroboration": ev.corroboration,
+                      "claims": ev.claim_ids} for ev in events]
+    out["conflicts"] = [{"event": ev.id, **c.to_dict()} for ev in events for c in ev.conflicts]
     if entity_id != ent.id:
         out["merged_from"] = entity_id
     return out
+
+
+@router.get("/events", summary="Events: claims of several sources grouped as one event")
+def api_events(session: DB, entity: str | None = None, conflicts: bool = False,
+               single: bool = False, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    from veeduria.resolve.events import all_events, events_for_entities
+
+    if entity:
+        found = events_for_entities(session, [get_entity(session, entity).id])
+    else:
+        found = all_events(session)
+    if not single:
+        found = [ev for ev in found if len(ev.members) > 1]
+    if conflicts:
+        found = [ev for ev in found if ev.conflicts]
+    return page(len(found), limit, offset, [ev.to_dict() for ev in found[offset:offset + limit]])
+
+
+@router.get("/events/{event_id}", summary="One event: its claims, why they were grouped, "
+            "independent sources, the figure counted and where sources disagree")
+def api_event(event_id: str, session: DB) -> dict[str, Any]:
+    from veeduria.present.web.data import event_api_dict, event_context
+    from veeduria.resolve.events import EventError, get_event
+
+    try:
+        ev = get_event(session, event_id)
+    except EventError as exc:
+        raise WebError(404, str(exc)) from None
+    return event_api_dict(ev, event_context(session, [ev]))
+
+
+class ConflictDecision(BaseModel):
+    field: Literal["actor", "amount", "date", "share"]
+    claim: str
+    reason: str
+
+
+@router.post("/events/{event_id}/decide", summary="Decide an event's conflict (editor)",
+             dependencies=[Depends(check_csrf)])
+def api_event_decide(request: Request, event_id: str, body: ConflictDecision) -> dict[str, Any]:
+    user = editor(request)
+    from veeduria.resolve.events import EventError, decide_conflict, get_event
+
+    def act(session: Session) -> None:
+        try:
+            decide_conflict(session, get_event(session, event_id), body.field, body.claim,
+                            user.username, body.reason)
+        except EventError as exc:
+            raise ValueError(str(exc)) from None
+
+    _write(request, act)
+    with state_of(request).store.reader() as session:
+        return api_event(event_id, session)
 
 
 @router.get("/entities/{entity_id}/chain", summary="The chain of controlling owners up to the ultimate owner")
@@ -263,7 +325,14 @@ def api_claim(request: Request, claim_id: str, session: DB) -> dict[str, Any]:
     if claim is None or (visible is not None and claim.status not in visible):
         raise WebError(404, f"no claim with id {claim_id!r}")
     out = claim_dict(claim, lang_of(request))
-    out.update({"note": claim.note, "duplicate_of": claim.duplicate_of, "case_id": claim.case_id})
+    out.update({"note": claim.note, "duplicate_of": claim.duplicate_of, "case_id": claim.case_id,
+                "text": claim_text(claim, lang_of(request))})
+    from veeduria.resolve.events import events_for_claims
+
+    ev = events_for_claims(session, [claim.id], (claim.status,)).get(claim.id)
+    out["event"] = ({"id": ev.id, "claims": ev.claim_ids, "conflicts": [c.to_dict() for c in ev.conflicts]}
+                    if ev is not None else None)
+    out["corroboration"] = ev.corroboration if ev is not None else 1
     return out
 
 

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from veeduria.export.claims import claim_to_dict
+from veeduria.present.report.sentences import claim_sentence
 from veeduria.store.models import AuditEvent, Claim, ClaimEntity, Entity, Source
 from veeduria.text import parse_partial_date
-from veeduria.vocab import label
+from veeduria.vocab import NEGATIVE_MODALITIES, label, modality_word
 
 MAX_LIMIT = 500
 
@@ -113,6 +114,8 @@ def list_claims(session: Session, f: ClaimFilter, limit: int, offset: int,
 
 
 _CLAIM_COLS = [c for c in Claim.__table__.c if c.name not in ("meta",)]
+# Only the one meta flag a list needs (a JSON path is read the same on both databases).
+_CUMULATIVE = Claim.__table__.c.meta["cumulative"].as_boolean().label("cumulative")
 _SOURCE_COLS = ("title", "url", "filename", "published", "publisher", "language")
 
 
@@ -133,7 +136,7 @@ def claim_page(session: Session, f: ClaimFilter, limit: int, offset: int, lang: 
         return total, []
     src = Source.__table__.c
     rows = {r.id: r for r in session.execute(
-        select(*_CLAIM_COLS, *(src[k].label(f"source_{k}") for k in _SOURCE_COLS))
+        select(*_CLAIM_COLS, _CUMULATIVE, *(src[k].label(f"source_{k}") for k in _SOURCE_COLS))
         .join_from(Claim, Source, Claim.source_id == Source.id).where(Claim.id.in_(ids)))}
     roles: dict[str, list[dict[str, Any]]] = {}
     for r in session.execute(
@@ -160,6 +163,7 @@ def row_dict(r: Any, roles: list[dict[str, Any]], lang: str) -> dict[str, Any]:
                      if r.quantity_value is not None else None),
         "date": r.date, "domain": r.domain, "sector": r.sector, "status": r.status,
         "method": r.method, "confidence": r.confidence, "modality": r.modality,
+        "modality_label": modality_word(r.modality, lang), "cumulative": bool(r.cumulative),
         "qualifier": r.qualifier, "place": r.place, "country": r.country,
         "predicate_label": label("predicate", r.predicate, lang),
         "domain_label": label("domain", r.domain, lang),
@@ -174,7 +178,13 @@ def claim_dict(claim: Claim, lang: str = "en") -> dict[str, Any]:
     out["domain_label"] = label("domain", claim.domain, lang)
     out["sector_label"] = label("sector", claim.sector, lang) if claim.sector else None
     out["date_sort"] = claim.date_sort
+    out["modality_label"] = modality_word(claim.modality, lang)
     return out
+
+
+def claim_text(claim: Claim, lang: str = "en") -> str:
+    """The claim written out with its modality ("Xi Jinping did not visit Chancay")."""
+    return claim_sentence(claim, lang if lang in ("en", "es") else "en").text
 
 
 def entity_dict(ent: Entity) -> dict[str, Any]:
@@ -198,7 +208,9 @@ def claim_counts_by_domain(session: Session, entity_id: str | None = None) -> di
 
 def claims_per_year(session: Session, domain: str | None = None) -> list[tuple[str, int]]:
     year = func.substr(Claim.date_sort, 1, 4)
-    q = (select(year, func.count()).where(Claim.status == "accepted", Claim.date_sort.is_not(None))
+    # Events per year: a claim that something did not happen is listed, never counted.
+    q = (select(year, func.count()).where(Claim.status == "accepted", Claim.date_sort.is_not(None),
+                                          Claim.modality.not_in(NEGATIVE_MODALITIES))
          .group_by(year).order_by(year))
     if domain:
         q = q.where(Claim.domain == domain)
@@ -239,11 +251,12 @@ def timeline(session: Session, domain: str | None = None, limit: int = 1000) -> 
 def build_network(session: Session, max_nodes: int = 250, entity_id: str | None = None,
                   hops: int = 1) -> dict[str, Any]:
     """Entities linked by accepted claims that name two or more of them: each claim links
-    its first entity (the main actor) to each other one. With `entity_id`, its neighbourhood:
-    the claims naming it (hops=1) and those naming its neighbours (hops=2); each node
-    carries `hop`, its distance from the entity."""
+    its first entity (the main actor) to each other one (a denial links no one). With
+    `entity_id`, its neighbourhood: the claims naming it (hops=1) and those naming its
+    neighbours (hops=2); each node carries `hop`, its distance from the entity."""
     q = (select(ClaimEntity.claim_id, ClaimEntity.entity_id, Claim.predicate, Claim.domain)
-         .join(Claim, Claim.id == ClaimEntity.claim_id).where(Claim.status == "accepted")
+         .join(Claim, Claim.id == ClaimEntity.claim_id)
+         .where(Claim.status == "accepted", Claim.modality.not_in(NEGATIVE_MODALITIES))
          .order_by(ClaimEntity.claim_id, ClaimEntity.position))
     hop: dict[str, int] = {}
     if entity_id:
@@ -333,4 +346,31 @@ def source_dict(src: Source, with_text: bool = False) -> dict[str, Any]:
            "text_length": src.text_length, "case_id": src.case_id}
     if with_text:
         out["text"] = src.text
+    return out
+
+
+def event_context(session: Session, events: list[Any]) -> dict[str, Any]:
+    """What event pages and blocks show besides the events: the claims (for quotes and
+    source links) and each dataset claim's readable record."""
+    from veeduria.importers.common import claim_record, record_text
+
+    ids = sorted({cid for ev in events for cid in ev.claim_ids})
+    claims = {c.id: c for c in session.scalars(
+        select(Claim).where(Claim.id.in_(ids)).options(
+            selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source)))} if ids else {}
+    records = {}
+    for c in claims.values():
+        rec = claim_record(c.meta, c.source.kind, c.source.title, c.source.filename, c.quote)
+        if rec:
+            records[c.id] = {"text": record_text(rec), "url": rec.get("url")}
+    return {"event_claims": claims, "records": records}
+
+
+def event_api_dict(ev: Any, ctx: dict[str, Any]) -> dict[str, Any]:
+    out = ev.to_dict()
+    out["claim_details"] = [
+        {"id": m.id, "date": m.date, "subjects": sorted(m.name(e) for e in m.subjects),
+         "amount_usd": m.amount_usd, "share": m.share, "source": {"id": m.source_id, "title": m.source_title},
+         "quote": m.quote, "record": ctx["records"].get(m.id), "note": m.note,
+         "part_of": ev.parts.get(m.id)} for m in ev.members]
     return out
