@@ -241,3 +241,20 @@ def test_migration_down_and_up_rebuilds_the_index(loaded: Store) -> None:
         assert FIELD in kinds(search_kinds(s, '"Energía y Minas"')).get("source", [])
         assert kinds(search_kinds(s, "puertos", filters=Filters(country="CN")))["entity"] == ["acme-port"]
         assert kinds(search_kinds(s, "secretly", filters=Filters(statuses=("candidate",))))["claim"] == ["cand-secret"]
+
+
+def test_timeline_tells_source_year_dates_apart(loaded: Store) -> None:
+    from veeduria.present.web.data import source_year_counts, source_year_only
+    from veeduria.store.models import Claim
+
+    with loaded.session() as s:
+        for cid, date, meta in (("inferred-2019", "2019", {"date_from": "published"}),
+                                ("dated-2019", "2019-05", None)):
+            upsert_claim(s, ClaimRecord(predicate="operates", source_id="other-report", quote=f"Acme {cid}",
+                                        entities=[("acme-port", "subject")], domain="economy", id=cid,
+                                        status="accepted", method="test", date=date, meta=meta), "test")
+    with loaded.reader() as s:
+        # Marked by extraction as its source's year, though the source says 2024.
+        counts = source_year_counts(s)
+        assert counts.get("2019") == 1
+        assert source_year_only(s.get(Claim, "inferred-2019")) and not source_year_only(s.get(Claim, "dated-2019"))

@@ -220,7 +220,10 @@ def claims_per_year(session: Session, domain: str | None = None) -> list[tuple[s
 def source_year_only(claim: Claim) -> bool:
     """Dated only by its source's year: the year is all the claim says (precision `year`)
     and it equals the year the source was published, so the date is likely when it was
-    reported, not when it happened."""
+    reported, not when it happened. Extraction marks such dates itself (meta
+    `date_from: published`)."""
+    if (claim.meta or {}).get("date_from") == "published":
+        return True
     published = (claim.source.published or "")[:4] if claim.source is not None else ""
     return (claim.date_precision == "year" and bool(published)
             and (claim.date or "")[:4] == published)
@@ -230,9 +233,10 @@ def source_year_counts(session: Session, domain: str | None = None) -> dict[str,
     """Accepted claims dated only by their source's year (precision `year`, same year as
     the source's publication), by year; counted in the database, as claims_per_year."""
     year = func.substr(Claim.date_sort, 1, 4)
+    same_year = (Claim.date_precision == "year") & (year == func.substr(Source.published, 1, 4))
+    inferred = Claim.meta["date_from"].as_string() == "published"
     q = (select(year, func.count()).join(Source, Source.id == Claim.source_id)
-         .where(Claim.status == "accepted", Claim.date_precision == "year",
-                year == func.substr(Source.published, 1, 4))
+         .where(Claim.status == "accepted", same_year | inferred)
          .group_by(year))
     if domain:
         q = q.where(Claim.domain == domain)
