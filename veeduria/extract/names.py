@@ -152,6 +152,8 @@ def discover(text: str, gazetteer: Gazetteer, toks: list[tuple[int, str]] | None
         if m is None:
             continue
         exp, acr = _second_of_pair(_clean(m.group("exp"))), m.group("acr")
+        if acr.lower() in propernames.CURRENCIES:
+            continue  # "dólares canadienses (CAD)": a currency code, not an acronym of a name
         if len(exp.split()) == 1:  # "Kuomintang (KMT)": the letters in order in the word
             exp = exp if _initials_in(acr, exp) else ""
         if exp and _usable(exp, gazetteer) and exp not in found:

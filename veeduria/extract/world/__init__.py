@@ -7,6 +7,7 @@ for one it used (country, sector, and in meta the parent, state owner, linkage a
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,12 @@ from veeduria.extract.gazetteer import EntityInfo
 from veeduria.model import EntityRecord
 
 HERE = Path(__file__).parent
+# A final dot that is not an abbreviation's ("Co.", "S.A."): a typing habit of the source.
+_ABBREVIATED = re.compile(r"(?:\b(?:Co|Inc|Ltd|Corp|Bhd|Plc|Pty|Sdn|Jr|Sr|No)|\.[A-Za-z]|\b[A-Z])\.$")
+
+
+def _stray_dot(name: str) -> bool:
+    return name.endswith(".") and _ABBREVIATED.search(name) is None
 PREFIX = "world-"  # entity ids: never the same as a case's own ids
 METHOD = "world-gazetteer"
 
@@ -30,6 +37,8 @@ def _load() -> tuple[tuple[EntityInfo, list[str], dict[str, Any]], ...]:
             info = EntityInfo(ent_id, row["name"], row["schema"], row["sector"] or None,
                               country, foreign=country == "CN")
             aliases = [a for a in row["aliases"].split(" | ") if a]
+            if _stray_dot(row["name"]):
+                aliases.append(row["name"][:-1])  # "RTB Bor." as the tracker wrote it
             # Text writes "China’s Ministry of Commerce" with either apostrophe.
             aliases += [n.replace("'", "’") for n in (row["name"], *aliases) if "'" in n]
             meta = {"parent": PREFIX + row["parent"] if row["parent"] else None,
