@@ -94,3 +94,12 @@ def test_negation_abandonment_denial_and_running_totals() -> None:
     assert any(c.modality == "denied" for q, c in by_quote.items() if "denied" in q)
     total = next(c for c in ex.claims if c.amount and c.amount.value == 2e9)
     assert total.modality == "actual" and (total.meta or {}).get("cumulative") is True
+
+
+def test_space_grouped_thousands_and_the_head_of_state_by_office() -> None:
+    assert [(f.kind, f.value) for f in find_figures("formará a 12 500 técnicos")] == [("quantity", 12500)]
+    text = ("La presidenta Rosa Quintanilla llegó a Pekín con el ministro Mario Ugarte.\n\n"
+            "La mandataria se reunió con Acme Mining.")
+    ex = _claims(text, language="es")
+    met = [c for c in ex.claims if "acme-mining" in {e for e, _ in c.entities}]
+    assert met and "rosa-quintanilla" in {e for e, _ in met[0].entities}

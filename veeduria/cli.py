@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "veeduria.present.commands",
     "veeduria.present.report.commands",
     "veeduria.scale.commands",
+    "veeduria.monitor.commands",
 )
 
 
@@ -149,17 +150,51 @@ def _events_of(session, entity_id: str) -> list:  # noqa: ANN001
 @click.argument("text", nargs=-1, required=True)
 @click.option("--limit", default=20, show_default=True)
 @click.option("--kind", type=click.Choice(["entity", "claim", "source"]), multiple=True)
+@click.option("--domain", help="Claims of this domain only.")
+@click.option("--sector", help="Claims and entities of this sector only.")
+@click.option("--country", help="Claims and entities of this country (ISO alpha-2) only.")
+@click.option("--from", "date_from", help="From this date (YYYY[-MM[-DD]]; claims and sources).")
+@click.option("--to", "date_to", help="Up to this date, inclusive.")
+@click.option("--source", help="Claims and text of this source only.")
+@click.option("--status", type=click.Choice(["accepted", "candidate", "rejected"]), multiple=True,
+              help="Claims of these statuses (default: all).")
 @pass_ctx
-def search(ctx: Context, text: tuple[str, ...], limit: int, kind: tuple[str, ...]) -> None:
-    """Full-text search over entities, claims and sources."""
-    from veeduria.store.search import search as run_search
+def search(ctx: Context, text: tuple[str, ...], limit: int, kind: tuple[str, ...], domain: str | None,
+           sector: str | None, country: str | None, date_from: str | None, date_to: str | None,
+           source: str | None, status: tuple[str, ...]) -> None:
+    """Full-text search over entities, claims and sources with their text: case and accents
+    ignored, English and Spanish word forms, "quoted phrases". Each hit shows where the
+    words are, «marked»."""
+    import html
 
+    from veeduria.store.search import Filters, date_cover, parse_query, snippet
+    from veeduria.store.search import search as run_search
+    from veeduria.vocab import domains, sectors
+
+    if domain and domain not in domains():
+        raise click.BadParameter(f"unknown domain {domain!r}; one of: {', '.join(domains())}",
+                                 param_hint="--domain")
+    if sector and sector not in sectors():
+        raise click.BadParameter(f"unknown sector {sector!r}", param_hint="--sector")
+    try:
+        date_cover(date_from, date_to)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--from/--to") from None
+    filters = Filters(domain=domain, sector=sector, country=country.upper() if country else None,
+                      date_from=date_from, date_to=date_to, source=source, statuses=status or None)
+    query = " ".join(text)
     with ctx.store.reader() as session:
-        hits = run_search(session, " ".join(text), kinds=kind or None, limit=limit)
+        hits = run_search(session, query, kinds=kind or None, limit=limit, filters=filters)
     if not hits:
         click.echo("no matches")
+    q = parse_query(query)
     for hit in hits:
-        click.echo(f"{hit.kind:<7} {hit.ref_id:<44} {hit.title[:90]}")
+        where = f" (text at {hit.at})" if hit.at is not None else ""
+        click.echo(f"{hit.kind:<7} {hit.ref_id:<44} {hit.title[:90]}{where}")
+        shown = snippet(hit.body, q, width=160)
+        if shown:
+            plain = html.unescape(str(shown).replace("<mark>", "«").replace("</mark>", "»"))
+            click.echo(f"        {' '.join(plain.split())}")
 
 
 @cli.group()
@@ -179,18 +214,48 @@ STATUS_OPTION = click.option(
     help="Only claims with this status (repeatable; default: all for claims/csv, accepted for ftm).")
 
 
+def check_since(_ctx: click.Context, _param: click.Parameter, value: str | None):  # noqa: ANN201
+    """Option callback: --since is an ISO date or timestamp (UTC unless it has an offset)."""
+    from veeduria.export.delta import parse_since
+
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+SINCE_OPTION = click.option(
+    "--since", callback=check_since, metavar="TIMESTAMP",
+    help="Only what was written or changed since then (ISO date or time, UTC; e.g. 2026-12-01T08:00Z).")
+
+
 @export.command("claims")
 @click.option("-o", "--output", help="Output file (default: stdout).")
 @STATUS_OPTION
 @click.option("--domain")
+@SINCE_OPTION
 @pass_ctx
-def export_claims(ctx: Context, output: str | None, statuses: tuple[str, ...], domain: str | None) -> None:
+def export_claims(ctx: Context, output: str | None, statuses: tuple[str, ...], domain: str | None,
+                  since) -> None:  # noqa: ANN001
     """Claims as JSON Lines (shared/spec/claims-jsonl.md)."""
     from veeduria.export.claims import write_claims_jsonl
 
     with ctx.store.reader() as session, _open_out(output) as out:
-        n = write_claims_jsonl(session, out, statuses=statuses or None, domain=domain)
+        n = write_claims_jsonl(session, out, statuses=statuses or None, domain=domain, since=since)
     click.echo(f"{n} claims written", err=True)
+
+
+@export.command("entities")
+@click.option("-o", "--output", help="Output file (default: stdout).")
+@SINCE_OPTION
+@pass_ctx
+def export_entities(ctx: Context, output: str | None, since) -> None:  # noqa: ANN001
+    """Entities as JSON Lines (id, schema, names, country, linkage, updated_at)."""
+    from veeduria.export.delta import write_entities_jsonl
+
+    with ctx.store.reader() as session, _open_out(output) as out:
+        n = write_entities_jsonl(session, out, since)
+    click.echo(f"{n} entities written", err=True)
 
 
 @export.command("ftm")

@@ -64,8 +64,12 @@ def add_event_fields(out: dict[str, Any], claim: Claim, event: Any | None) -> di
 
 
 def iter_claims(session: Session, *, statuses: tuple[str, ...] | None = None,
-                domain: str | None = None, since: str | None = None) -> Iterator[Claim]:
-    """All claims in id order, fetched in batches so millions fit in memory."""
+                domain: str | None = None, since: Any = None) -> Iterator[Claim]:
+    """All claims in id order, fetched in batches so millions fit in memory; with `since`
+    (a datetime or ISO text, UTC), only those written or changed since then."""
+    from veeduria.export.delta import parse_since
+
+    since = parse_since(since)
     last = ""
     while True:
         q = (select(Claim).where(Claim.id > last).order_by(Claim.id).limit(BATCH)
@@ -76,7 +80,7 @@ def iter_claims(session: Session, *, statuses: tuple[str, ...] | None = None,
         if domain:
             q = q.where(Claim.domain == domain)
         if since:
-            q = q.where(Claim.created_at >= since)
+            q = q.where(Claim.updated_at >= since)
         batch = list(session.scalars(q))
         if not batch:
             return
@@ -85,11 +89,18 @@ def iter_claims(session: Session, *, statuses: tuple[str, ...] | None = None,
         session.expunge_all()
 
 
+def _iso(when: Any) -> str | None:
+    return when.replace(microsecond=0).isoformat() + "Z" if when else None
+
+
 def write_claims_jsonl(session: Session, out: IO[str], **filters: Any) -> int:
     events = _events_by_claim(session)
     n = 0
     for claim in iter_claims(session, **filters):
         row = add_event_fields(claim_to_dict(claim), claim, events.get(claim.id))
+        # When it was written and last changed (UTC), for consumers of deltas (--since).
+        row["created_at"] = _iso(claim.created_at)
+        row["updated_at"] = _iso(claim.updated_at)
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
         n += 1
     return n

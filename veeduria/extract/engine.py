@@ -71,6 +71,11 @@ _POSSESSIVE_STAKE = re.compile(r"['’]s\s+(?:[\d.,]+\s*(?:%|percent|per\s+cent)
                                r"(?:stake|shares|interest|holding|assets|unit|business|operations)\b", re.IGNORECASE)
 _STAKE_IN = re.compile(r"(?:stake|shares|interest|holding|assets|operations|business)\s+in\s+(?:the\s+)?$", re.IGNORECASE)
 _IN_BEFORE = re.compile(r"(?<!\w)(?:in|en)\s+(?:the\s+|el\s+)?$", re.IGNORECASE)
+# The head of state or government named by office: "the president", "la mandataria".
+_HEAD_OF_STATE = re.compile(r"(?:president[ea]?|mandatari[oa]|jefe\s+de\s+Estado|jefa\s+de\s+Estado|"
+                            r"prime\s+minister|primer\s+ministro|premier)", re.IGNORECASE)
+_HEAD_OF_STATE_BEFORE = re.compile(r"(?:president[ea]?|mandatari[oa]|prime\s+minister|primer\s+ministro|premier)"
+                                   r"(?:\s+(?:de\s+\w+|of\s+\w+|\w+(?:an|ano|ana|ino|ina)))?,?\s+$", re.IGNORECASE)
 _FIGURE_PREDICATES = frozenset({"market_share", "stated_figure", "has_capacity", "project_cost"})
 _COOCCURRENCE = Relation("associated_with", "economy")
 _PARTITIVE = {"de", "of", "in", "en"}
@@ -228,7 +233,9 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
         if cue is not None and not any(m.start < cue[1] for m in sent_mentions):
             # "It provided training...", "La empresa adquirió...": the previous subject;
             # "El mandatario señaló...": the last person named; "the country": the last state.
-            ante = (recent.get(cue[2]) if cue[2] != "subject"
+            kind = "head" if cue[2] == "person" and "head" in recent and _HEAD_OF_STATE.search(
+                text, cue[0], cue[1]) else cue[2]
+            ante = (recent.get(kind) if kind != "subject"
                     else prev.subject if prev is not None and prev.index == i - 1 else None)
             if ante is not None:
                 sent_mentions = [Mention(cue[0], cue[1], ante.text, ante.entity_id, new=ante.new,
@@ -260,6 +267,8 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
             if info is not None and m.antecedent is None:
                 if info.schema == "Person":
                     recent["person"] = m
+                    if _HEAD_OF_STATE_BEFORE.search(text, max(0, m.start - 40), m.start):
+                        recent["head"] = m  # "la presidenta Dina Boluarte": "la mandataria" later
                 elif m.entity_id.startswith("state-") or m.entity_id in gazetteer.state_ids:
                     recent["state"] = m
                 elif info.schema in ("Project", "Asset"):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-NUMBER = r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,4})?|\d{1,15}(?:[.,]\d{1,4})?"
+# Thousands grouped by "," or ".", or by a space as in French and much Spanish-language
+# press ("20 000", also no-break and thin spaces).
+NUMBER = (r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,4})?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,])"
+          r"|\d{1,15}(?:[.,]\d{1,4})?")
 
 WORD_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -16,7 +19,7 @@ def parse_number(raw: str) -> float:
     """The value of a number with either convention for separators. A lone separator
     followed by exactly three digits groups thousands ("2,600", "2.900"); otherwise it is
     the decimal mark ("1.8", "83,15")."""
-    s = raw.strip()
+    s = "".join(raw.split())  # "20 000": the spaces only group thousands
     has_dot, has_comma = "." in s, ","in s
     if has_dot and has_comma:
         decimal = "." if s.rfind(".") > s.rfind(",") else ","

@@ -118,6 +118,8 @@ def find(text: str, gazetteer: Gazetteer, keep: Keep, taken: Callable[[int, int]
             sentence_start = _OPENERS.search(text, max(0, start - 3), start) is not None or start == 0
             if m.start() == 0 and m.group().isupper() and _DATELINE.match(line, m.end()):
                 continue  # "BELGRADE, April 14 (Reuters) -": where the story was filed
+            if _PORTFOLIO_BEFORE.search(text, max(0, start - 30), start):
+                continue  # "el ministro de Transporte y Comunicaciones": a portfolio, not a name
             for part_start, part in _split_coordination(m.group(), lists, gazetteer):
                 _one(text, start + part_start, part, sentence_start and part_start == 0,
                      gazetteer, keep, taken, surnames, lists)

@@ -94,9 +94,16 @@ def prepare_store(store, load: bool, texts: list[Path], echo=click.echo) -> None
               help="Folder of source files to attach by sha256 (repeatable; default: $VEEDURIA_TEXTS).")
 @click.option("--max-upload-mb", default=20, show_default=True, type=int)
 @click.option("--secure-cookies", is_flag=True, help="Mark cookies Secure (behind HTTPS).")
+@click.option("--monitor", "run_monitor", is_flag=True,
+              help="Also poll monitored sources and deliver alerts in the background "
+                   "(SMTP settings from $VEEDURIA_SMTP_*; see docs/monitor.md).")
+@click.option("--open-access", is_flag=True, envvar="VEEDURIA_OPEN_ACCESS",
+              help="Show candidate and rejected claims to every reader, as to editors (a team's "
+                   "private instance; default: readers without an editor login see accepted "
+                   "claims only). Also $VEEDURIA_OPEN_ACCESS=1.")
 @click.pass_obj
 def serve(ctx, host: str, port: int, no_load: bool, texts: tuple[Path, ...], max_upload_mb: int,
-          secure_cookies: bool) -> None:
+          secure_cookies: bool, run_monitor: bool, open_access: bool) -> None:
     """Serve the dashboard and the API (http://127.0.0.1:8000 by default)."""
     import uvicorn
 
@@ -110,10 +117,24 @@ def serve(ctx, host: str, port: int, no_load: bool, texts: tuple[Path, ...], max
     secret_path = (Path(store.url.removeprefix("sqlite:///")).parent if store.dialect == "sqlite"
                    else default_db_path().parent) / "web-secret.key"
     settings = Settings(secret_key=load_secret(secret_path), max_upload_bytes=max_upload_mb * 1024 * 1024,
-                        secure_cookies=secure_cookies)
+                        secure_cookies=secure_cookies, open_access=open_access)
     app = create_app(store, settings=settings)
+    stop = None
+    if run_monitor:
+        from veeduria.monitor.deliver import SmtpSettings
+        from veeduria.monitor.runner import start_background
+
+        base = os.environ.get("VEEDURIA_BASE_URL") or f"http://{host}:{port}"
+        _, stop = start_background(store, smtp=SmtpSettings.from_env(), base=base)
+        click.echo("veeduria: monitor running in the background")
     click.echo(f"veeduria: serving {store.url} at http://{host}:{port}/ (Ctrl+C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    if open_access:
+        click.echo("veeduria: open access: every reader sees candidate and rejected claims")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    finally:
+        if stop is not None:
+            stop.set()
 
 
 @click.group()

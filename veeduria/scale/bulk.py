@@ -198,7 +198,7 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
     for ent_id in sorted(mine):
         ent = candidates[ent_id]
         names.extend(ent.names)
-        search.append({"kind": "entity", "ref_id": ent.id, "title": ent.search[0], "body": ent.search[1]})
+        search.append(ent.search)
         event("entity", ent.id, {k: v for k, v in ent.values.items() if v and k != "id"})
     counts.entities = len(mine)
     stored_names = dict(conn.execute(select(Entity.id, Entity.name).where(
@@ -228,12 +228,12 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
             claims.append({**values, "created_at": now, "updated_at": now})
             roles.extend({"claim_id": row.id, "entity_id": e, "role": r, "position": p}
                          for e, r, p in row.roles)
-            title, body = row.search
+            doc = row.search
             names_now = [stored_names.get(e, known_names.get(e, n))
                          for (e, _, _), n in zip(row.roles, row.role_names, strict=True)]
             if names_now != row.role_names:  # an entity was first stored under another spelling
-                title, body = claim_search_doc(row.values, names_now)
-            search.append({"kind": "claim", "ref_id": row.id, "title": title, "body": body})
+                doc = claim_search_doc(row.values, names_now)
+            search.append(doc)
             changes = {k: v for k, v in row.values.items() if v is not None and k not in ("meta", "id")}
             if values["duplicate_of"]:
                 changes["duplicate_of"] = values["duplicate_of"]
@@ -243,8 +243,7 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
         src["meta"] = {**(src["meta"] or {}), "extraction": extraction_marker(res.content_hash, n_written),
                        "mentions": res.mentions}
         sources.append({**src, "case_id": None, "created_at": now, "updated_at": now})
-        search.append({"kind": "source", "ref_id": src["id"], "title": res.source_search[0],
-                       "body": res.source_search[1]})
+        search.extend(res.source_search or [])
         counts.documents += 1
         counts.source_ids.append(src["id"])
     for table, rows in ((Source.__table__, sources), (EntityName.__table__, names),

@@ -16,26 +16,17 @@ from veeduria.scale.claim_index import EntityClaimIndex
 from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError
 from veeduria.sources.meta import apply_meta as _apply_meta
 from veeduria.sources.readers import read_document
+from veeduria.store.search import claim_doc, entity_doc, source_docs
 from veeduria.store.writer import claim_values
 from veeduria.text import fold
-from veeduria.vocab import label
 
 DONE = "done"  # a source with this content hash was already extracted by this method
 KNOWN = "known"  # a source with this content hash exists but was not extracted (curated)
 
 
-def search_body(*parts: str | None) -> str:
-    """Same text as veeduria.store.search builds for its index (kept in step by a test)."""
-    joined = " ".join(p for p in parts if p)
-    folded = fold(joined)
-    return joined if folded == joined.lower() else f"{joined} {folded}"
-
-
-def claim_search_doc(values: dict[str, Any], role_names: list[str]) -> tuple[str, str]:
-    """(title, body) of a claim's search document, as index_claims would write it."""
-    return values["quote"][:200], search_body(
-        values["quote"], " ".join(role_names), label("predicate", values["predicate"]),
-        values["qualifier"], values["place"], values["note"], values["domain"], values["sector"])
+def claim_search_doc(values: dict[str, Any], role_names: list[str]) -> dict[str, Any]:
+    """A claim's search document, as index_claims would write it."""
+    return claim_doc(values, role_names)
 
 
 @dataclass
@@ -45,7 +36,7 @@ class ClaimRow:
     values: dict[str, Any]
     roles: list[tuple[str, str, int]]  # (entity_id, role, position)
     role_names: list[str]  # entity names the search text was built with
-    search: tuple[str, str]
+    search: dict[str, Any]
 
 
 @dataclass
@@ -53,7 +44,7 @@ class EntityRow:
     id: str
     values: dict[str, Any]
     names: list[dict[str, Any]]
-    search: tuple[str, str]
+    search: dict[str, Any]
 
 
 @dataclass
@@ -65,7 +56,7 @@ class DocResult:
     content_hash: str | None = None
     words: int = 0
     source: dict[str, Any] | None = None
-    source_search: tuple[str, str] | None = None
+    source_search: list[dict[str, Any]] | None = None  # the source's and its passages'
     claims: list[ClaimRow] = field(default_factory=list)
     entities: list[EntityRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -107,9 +98,9 @@ def entity_row(rec: EntityRecord) -> EntityRow:
         seen.add(name)
         names.append({"entity_id": rec.id, "name": name, "lang": lang, "kind": kind,
                       "normalized": fold(name)[:512]})
-    body = search_body(" ".join(n["name"] for n in names), rec.description, rec.sector,
-                       rec.country, rec.schema)
-    return EntityRow(rec.id, values, names, (rec.name, body))
+    doc = entity_doc(rec.id, rec.name, [n["name"] for n in names], description=rec.description,
+                     meta=rec.meta, sector=rec.sector, country=rec.country, schema=rec.schema)
+    return EntityRow(rec.id, values, names, doc)
 
 
 def claim_row(rec: ClaimRecord, names: dict[str, str]) -> ClaimRow:
@@ -147,8 +138,7 @@ def process_document(path: str, ctx: WorkContext) -> DocResult:
         result = DocResult(path, "new", content_hash=doc.content_hash, words=len(doc.text.split()))
         source = source_row(doc)
         result.source = source
-        result.source_search = (source["title"] or source["id"], search_body(
-            source["title"], source["author"], source["publisher"], source["filename"]))
+        result.source_search = source_docs(source, source["text"])
         meta = DocMeta(source_id=source["id"], published=doc.published, language=doc.language,
                        pages=doc.pages)
         found = extract(doc.text, meta, ctx.gazetteer)

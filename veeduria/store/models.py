@@ -75,7 +75,8 @@ class Entity(Base):
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     case_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow,
+                                                    index=True)
 
     def description_in(self, lang: str) -> str | None:
         """The description in `lang` where the data gives one (meta description_<lang>)."""
@@ -122,7 +123,9 @@ class Claim(Base):
     """An n-ary sourced statement: predicate, entities with roles, figures, date, evidence."""
 
     __tablename__ = "claims"
-    __table_args__ = (Index("ix_claims_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_claims_status_created", "status", "created_at"),
+                      # Deltas (export --since) and the alert check read recent changes.
+                      Index("ix_claims_updated_at", "updated_at"))
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     predicate: Mapped[str] = mapped_column(String(64), index=True)
@@ -211,18 +214,25 @@ class AuditEvent(Base):
 
 
 class SearchDoc(Base):
-    """Flattened text of entities, claims and sources for full-text search. SQLite mirrors
-    each kind into its own FTS5 table (search_fts_<kind>); PostgreSQL keeps a generated
-    tsvector column (tsv, not mapped here) with a partial GIN index per kind."""
+    """Text of entities, claims, sources and passages of source texts for full-text search
+    (see veeduria.store.search). SQLite mirrors each group into its own FTS5 table
+    (search_fts_<entity|claim|public|source> over title, terms and tags; `public` holds the
+    accepted claims); PostgreSQL keeps a generated tsvector column (tsv, not mapped here)
+    with a partial GIN index per group."""
 
     __tablename__ = "search_docs"
     __table_args__ = (UniqueConstraint("kind", "ref_id", name="uq_search_doc"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))  # entity | claim | source
-    ref_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # entity | claim | source | text
+    # The object's id; for a passage (kind text) "<source id>#<start offset>".
+    ref_id: Mapped[str] = mapped_column(String(160))
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    # Folded words then their stems: what queries match.
+    terms: Mapped[str] = mapped_column(Text, default="")
+    # Filter tokens (domain, sector, country, status, dates, source).
+    tags: Mapped[str] = mapped_column(Text, default="")
 
 
 class LoadedCase(Base):

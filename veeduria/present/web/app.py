@@ -35,7 +35,7 @@ from veeduria.present.web.settings import Settings
 from veeduria.store.db import Store
 
 HERE = Path(__file__).parent
-STATIC_VERSION = "2"
+STATIC_VERSION = "3"
 
 # Scripts only from our own files: no inline script can run, whatever a document contains.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -109,6 +109,26 @@ def admin(request: Request) -> User:
     return require_role(request, "admin")
 
 
+def sees_unreviewed(request: Request) -> bool:
+    """Public by default means reviewed: candidate and rejected claims are for editors,
+    unless the instance is served with open access."""
+    if state_of(request).settings.open_access:
+        return True
+    user = current_user(request)
+    return user is not None and user.can("editor")
+
+
+def visible_statuses(request: Request) -> tuple[str, ...] | None:
+    """The claim statuses the reader may see (None: all)."""
+    return None if sees_unreviewed(request) else ("accepted",)
+
+
+def need_unreviewed(request: Request) -> None:
+    """Raise unless the reader may see candidate and rejected claims."""
+    if not sees_unreviewed(request):
+        require_role(request, "editor")
+
+
 async def check_csrf(request: Request) -> None:
     """Every unsafe request carries the session's CSRF token, in a header (scripts) or a
     form field (plain forms)."""
@@ -137,6 +157,16 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def _unread(request: Request) -> int:
+    """Unread alerts of the logged-in user's watchlists (shown in the navigation)."""
+    user = current_user(request)
+    if user is None:
+        return 0
+    from veeduria.present.web.watch import unread_for
+
+    return unread_for(state_of(request).store, user)
+
+
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
            status_code: int = 200) -> HTMLResponse:
     lang = request.state.lang
@@ -150,6 +180,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "quote_url": lambda s: quote(s, safe=""),
         "static_version": STATIC_VERSION,
+        "inbox_unread": _unread(request),
         **(context or {}),
     }
     return state_of(request).templates.TemplateResponse(request, name, ctx, status_code=status_code)
@@ -243,9 +274,10 @@ def create_app(store: Store, *, settings: Settings | None = None) -> FastAPI:
         return render(request, "error.html", {"status": 422, "message": message}, status_code=422)
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    from veeduria.present.web import api, pages, reports
+    from veeduria.present.web import api, pages, reports, watch
 
     app.include_router(api.router)
+    app.include_router(watch.router)
     app.include_router(pages.router)
     app.include_router(reports.router)
     return app

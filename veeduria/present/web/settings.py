@@ -25,6 +25,9 @@ class Settings:
     default_lang: str = "en"
     # Seconds for which a claim-list total may be reused (it is costly on millions of rows).
     count_cache_seconds: float = 10.0
+    # Everyone sees candidate and rejected claims, as editors do (a team's private
+    # instance). Off: readers without an editor login see accepted claims only.
+    open_access: bool = False
 
 
 def load_secret(path: Path) -> str:
