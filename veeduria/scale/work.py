@@ -17,7 +17,7 @@ from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError
 from veeduria.sources.meta import apply_meta as _apply_meta
 from veeduria.sources.readers import read_document
 from veeduria.store.writer import claim_values
-from veeduria.text import fold
+from veeduria.text import fold, link_url
 from veeduria.vocab import label
 
 DONE = "done"  # a source with this content hash was already extracted by this method
@@ -128,7 +128,7 @@ def source_row(doc: Document) -> dict[str, Any]:
     return {"id": doc.source_id, "kind": doc.kind, "filename": doc.filename,
             "content_hash": doc.content_hash, "text": doc.text, "text_length": len(doc.text),
             "meta": doc.meta or None, "title": doc.title, "author": doc.author,
-            "publisher": doc.publisher, "published": doc.published, "url": doc.url,
+            "publisher": doc.publisher, "published": doc.published, "url": link_url(doc.url),
             "language": doc.language}
 
 

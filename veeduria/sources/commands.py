@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from veeduria.sources.document import DEFAULT_MAX_BYTES
-from veeduria.text import parse_partial_date
+from veeduria.text import http_url, parse_partial_date, visible_name
 
 
 def register(cli: click.Group) -> None:
@@ -25,6 +25,14 @@ def check_published(_ctx: click.Context, _param: click.Parameter, value: str | N
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
     return value
+
+
+def check_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Option callback: a source URL must be an absolute http(s) URL."""
+    try:
+        return http_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def parse_size(_ctx: click.Context, _param: click.Parameter, value: str | int) -> int:
@@ -49,7 +57,7 @@ def _size(value: str) -> int:
 @click.option("--publisher")
 @click.option("--published", callback=check_published,
               help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--url")
+@click.option("--url", callback=check_url, help="The source's address (http or https only).")
 @click.option("--language", help="ISO 639-1 code (en, es, ...); detected when not given.")
 @click.option("--kind", type=click.Choice(["report", "news", "document", "web", "public_record"]),
               help="What kind of source this is.")
@@ -81,11 +89,11 @@ def ingest(ctx, paths: tuple[Path, ...], title, author, publisher, published, ur
     with bar_cm as iterator:
         # Documents are committed in batches; each result comes once its batch is in.
         for res in ingestor.ingest_paths(iterator, meta):
-            path = res.path
+            path = visible_name(res.path)
             for err in res.errors:
-                click.echo(f"error: {err}", err=True)
+                click.echo(f"error: {visible_name(err)}", err=True)
             for warn in res.warnings[:5]:
-                click.echo(f"warning: {warn}", err=True)
+                click.echo(f"warning: {visible_name(warn)}", err=True)
             if not res.ok:
                 totals["errors"] += 1
                 continue

@@ -18,7 +18,7 @@ from veeduria.sources.document import (
     decode_text,
     looks_like_markdown,
 )
-from veeduria.text import markdown_to_text, sha256_bytes
+from veeduria.text import link_url, markdown_to_text, sha256_bytes
 
 SUFFIXES = {
     ".pdf": "pdf", ".html": "html", ".htm": "html", ".xhtml": "html", ".docx": "docx",
@@ -204,7 +204,7 @@ def _read_html(data: bytes, label: str) -> Document:
     if extracted is not None:
         doc.title = extracted.title or fallback.title
         doc.author = extracted.author or None
-        doc.url = extracted.url or None
+        doc.url = link_url(extracted.url)  # a page may claim any URL
         doc.published = extracted.date if extracted.date and re.match(r"\d{4}(-\d\d){0,2}$", extracted.date) else None
         doc.publisher = extracted.sitename or None
     else:

@@ -43,6 +43,7 @@ from veeduria.present.web.data import (
 from veeduria.query import owners_of, ownership_chain, stats, subsidiaries_of
 from veeduria.store.models import Claim, ClaimEntity, Entity, Source
 from veeduria.store.search import search as run_search
+from veeduria.text import http_url
 from veeduria.vocab import domains, label, predicates, sectors
 
 router = APIRouter(prefix="/api")
@@ -596,6 +597,12 @@ async def receive_upload(request: Request, actor: str) -> Any:
         raise WebError(422, f"{name}: empty file")
     meta = {k: str(form.get(k)).strip()[:500] for k in ("title", "published", "url", "language")
             if isinstance(form.get(k), str) and str(form.get(k)).strip()}
+    if meta.get("url"):
+        try:
+            http_url(meta["url"])
+        except ValueError as exc:
+            path.unlink(missing_ok=True)
+            raise WebError(422, str(exc)) from None
     if meta.get("published"):
         from veeduria.text import parse_partial_date
 

@@ -1,0 +1,183 @@
+"""Hardening against hostile input (issue 14): source URLs, CSV formulas, decompression
+bombs, paging parameters, uploads, sessions and logins, small leaks, busy stores, big
+texts. Each test here failed before its fix."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from sqlalchemy import text, update
+
+from veeduria.cli import cli
+from veeduria.model import ClaimRecord, EntityRecord
+from veeduria.present.web import Settings, create_app
+from veeduria.present.web.auth import add_user
+from veeduria.store import Claim, Source, Store
+from veeduria.store.search import index_claims
+from veeduria.store.writer import upsert_claim, upsert_entity, upsert_source
+
+EVIL_JS = "javascript:alert(1)"
+EVIL_MD = "https://example.org/a> <img src=x onerror=alert(1)> <b"
+
+ARTICLE = ("The port of Chancay was built by COSCO Shipping Ports, which holds a 60% stake in the "
+           "operator. The Peruvian partner Volcan Compania Minera holds the remaining 40%.\n\n")
+
+
+def _small_store(store: Store, url: str = "https://example.org/report") -> None:
+    with store.session() as s:
+        upsert_source(s, {"id": "src", "kind": "report", "title": "Test report", "publisher": "Press",
+                          "published": "2025-09", "url": "https://example.org/report"}, "test")
+        for eid, name in (("acme", "Acme Ports"), ("bay", "Bay Port")):
+            upsert_entity(s, EntityRecord(id=eid, schema="Company", name=name, country="pe"), "test")
+        s.flush()
+        upsert_claim(s, ClaimRecord(id="c1", predicate="operates", quote="Acme operates Bay Port",
+                                    entities=[("acme", "subject"), ("bay", "object")], domain="economy",
+                                    sector="ports", date="2019", source_id="src", status="accepted",
+                                    country="pe"), "test")
+    if url != "https://example.org/report":
+        # Written behind the checks (an older store, another tool): outputs must still be safe.
+        with store.engine.begin() as conn:
+            conn.execute(update(Source.__table__).values(url=url))
+
+
+# --- 1. source URLs ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", [EVIL_JS, "data:text/html,<script>alert(1)</script>", "/relative/path",
+                                 EVIL_MD, "https://exa mple.org/", "ftp://example.org/x", "https://"])
+def test_only_http_urls_are_accepted(url: str) -> None:
+    from veeduria.text import http_url
+
+    with pytest.raises(ValueError):
+        http_url(url)
+    assert http_url(" https://example.org/a?b=1#c ") == "https://example.org/a?b=1#c"
+    assert http_url("") is None
+
+
+def test_cli_ingest_refuses_a_script_url(store: Store, tmp_path: Path) -> None:
+    doc = tmp_path / "a.txt"
+    doc.write_text(ARTICLE, encoding="utf-8")
+    for url in (EVIL_JS, EVIL_MD):
+        res = CliRunner().invoke(cli, ["--db", store.url, "ingest", str(doc), "--url", url])
+        assert res.exit_code == 2 and "--url" in res.output and "Traceback" not in res.output
+    with store.reader() as s:
+        assert s.query(Source).count() == 0
+    ok = CliRunner().invoke(cli, ["--db", store.url, "ingest", str(doc), "--url", "https://example.org/x"])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_pipeline_and_case_loader_refuse_script_urls(store: Store, tmp_path: Path, mini_case: Path) -> None:
+    from veeduria.cases.loader import CaseDataError, load_case
+    from veeduria.sources.pipeline import ingest_file
+
+    doc = tmp_path / "a.txt"
+    doc.write_text(ARTICLE, encoding="utf-8")
+    res = ingest_file(store, doc, meta={"url": EVIL_JS}, actor="t")
+    assert not res.ok and "http" in res.errors[0]
+    sources = mini_case / "sources.yaml"
+    sources.write_text(sources.read_text(encoding="utf-8").replace(
+        "  sha256: null\n", f"  url: \"{EVIL_JS}\"\n  sha256: null\n", 1), encoding="utf-8")
+    with pytest.raises(CaseDataError, match="http"):
+        load_case(store, str(mini_case))
+    with store.session() as s, pytest.raises(ValueError):
+        upsert_source(s, {"id": "x", "kind": "report", "title": "x", "url": EVIL_JS}, "t")
+
+
+def test_html_page_claiming_a_script_url_keeps_no_url() -> None:
+    from veeduria.sources.meta import apply_meta
+    from veeduria.sources.readers import read_bytes
+
+    page = (b"<html><head><title>T</title><link rel='canonical' href='javascript:alert(1)'>"
+            b"<meta property='og:url' content='javascript:alert(1)'></head><body><article><p>"
+            + ARTICLE.encode() * 3 + b"</p></article></body></html>")
+    doc = read_bytes(page, "page.html")
+    apply_meta(doc, {})
+    assert doc.url is None or doc.url.startswith("http")
+
+
+@pytest.mark.parametrize("url", [EVIL_JS, EVIL_MD])
+def test_reports_never_link_a_script_url(store: Store, url: str) -> None:
+    from veeduria.present.report import build_report, render_html, render_markdown
+
+    _small_store(store, url)
+    with store.reader() as s:
+        rep = build_report(s, lang="en")
+    page = render_html(rep)
+    assert not re.search(r'href="\s*javascript', page, re.I)
+    assert "<img src=x" not in page
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    assert csp and "script-src 'none'" in csp.group(1) and "default-src 'none'" in csp.group(1)
+    md = render_markdown(rep)
+    assert "<img" not in md.replace("\\<img", "")
+    assert "<javascript:" not in md
+    # Every autolink left in the Markdown is one http(s) URL with nothing that could end it.
+    for link in re.findall(r"(?<!\\)<([^>]*)>", md):
+        assert re.fullmatch(r"https?://[^\s<>\"]+", link), link
+
+
+def test_reports_keep_good_urls_as_links(store: Store) -> None:
+    from veeduria.present.report import build_report, render_html, render_markdown
+
+    _small_store(store)
+    with store.reader() as s:
+        rep = build_report(s, lang="en")
+    assert 'href="https://example.org/report"' in render_html(rep)
+    assert "<https://example.org/report>" in render_markdown(rep)
+
+
+# --- 2. CSV formula injection ---------------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)", "\tlead", "\rlead"]
+
+
+def _formula_store(store: Store) -> None:
+    with store.session() as s:
+        upsert_source(s, {"id": "src", "kind": "report", "title": "=1+1", "publisher": "@evil"}, "test")
+        upsert_entity(s, EntityRecord(id="acme", schema="Company", name="=Acme()", country="pe",
+                                      description="+danger"), "test")
+        upsert_entity(s, EntityRecord(id="bay", schema="Company", name="-Bay", country="pe"), "test")
+        s.flush()
+        for i, bad in enumerate(FORMULAS):
+            upsert_claim(s, ClaimRecord(id=f"c{i}", predicate="operates", quote=bad + " Acme operates Bay",
+                                        entities=[("acme", "subject"), ("bay", "object")],
+                                        domain="economy", place=bad, qualifier=bad, source_id="src",
+                                        status="accepted", share=-0.5 if i == 0 else None), "test")
+
+
+def _cells(csv_text: str) -> list[str]:
+    import csv
+
+    return [cell for row in csv.reader(io.StringIO(csv_text)) for cell in row]
+
+
+def _assert_no_formula(csv_text: str) -> None:
+    cells = _cells(csv_text)
+    assert len(cells) > 10
+    bad = [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r") or (c[:1] == "-" and not re.fullmatch(r"-[\d.]+", c))]
+    assert not bad, bad
+
+
+def test_csv_exports_neutralise_formulas(store: Store, tmp_path: Path) -> None:
+    _formula_store(store)
+    for args in (["export", "csv"], ["export", "csv", "--entities"]):
+        out = tmp_path / "x.csv"
+        res = CliRunner().invoke(cli, ["--db", store.url, *args, "-o", str(out)])
+        assert res.exit_code == 0, res.output
+        text_out = out.read_text(encoding="utf-8")
+        _assert_no_formula(text_out)
+        assert "'=Acme()" in text_out
+    claims = (tmp_path / "c.csv")
+    CliRunner().invoke(cli, ["--db", store.url, "export", "csv", "-o", str(claims)])
+    cells = _cells(claims.read_text(encoding="utf-8"))
+    assert "'-2+3" in cells and "'@SUM(1,2)" in cells and "'\tlead" in cells and "-0.5" in cells
+    with TestClient(create_app(store, settings=Settings())) as client:
+        for url in ("/api/export/claims.csv", "/api/export/entities.csv"):
+            res = client.get(url)
+            assert res.status_code == 200
+            _assert_no_formula(res.text)
