@@ -7,20 +7,17 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from veeduria.cli import cli
 from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.present.web import Settings, create_app
-from veeduria.present.web.auth import add_user
-from veeduria.store import Claim, Source, Store
-from veeduria.store.search import index_claims
+from veeduria.store import Source, Store
 from veeduria.store.writer import upsert_claim, upsert_entity, upsert_source
 
 EVIL_JS = "javascript:alert(1)"
@@ -181,3 +178,96 @@ def test_csv_exports_neutralise_formulas(store: Store, tmp_path: Path) -> None:
             res = client.get(url)
             assert res.status_code == 200
             _assert_no_formula(res.text)
+
+
+# --- 3. decompression bombs -------------------------------------------------------------------
+
+_CT = (b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+       b'<Default Extension="xml" ContentType="application/xml"/></Types>')
+
+
+def _docx_bomb(path: Path, xml_mb: int, *, entries: int = 0) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("[Content_Types].xml", _CT)
+        with zf.open("word/document.xml", "w", force_zip64=True) as member:
+            member.write(b'<?xml version="1.0"?><w:document><w:body>')
+            chunk = b" " * (1024 * 1024)
+            for _ in range(xml_mb):
+                member.write(chunk)
+            member.write(b"</w:body></w:document>")
+        for i in range(entries):
+            zf.writestr(f"word/media/x{i}.xml", b"<x/>")
+    return path
+
+
+def _lie_about_sizes(path: Path) -> None:
+    """Rewrite every declared uncompressed size (local and central headers) as 1 KB."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    for sig, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        pos = data.find(sig)
+        while pos != -1:
+            if struct.unpack_from("<I", data, pos + size_at)[0] not in (0xFFFFFFFF,):
+                struct.pack_into("<I", data, pos + size_at, 1024)
+            pos = data.find(sig, pos + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_docx_bombs_are_refused_before_parsing(tmp_path: Path) -> None:
+    from veeduria.sources.document import DocumentError
+    from veeduria.sources.readers import read_document
+
+    big = _docx_bomb(tmp_path / "bomb.docx", 300)
+    assert big.stat().st_size < 2_000_000
+    with pytest.raises(DocumentError, match="refused"):
+        read_document(big)
+    many = _docx_bomb(tmp_path / "many.docx", 0, entries=2500)
+    with pytest.raises(DocumentError, match="entries"):
+        read_document(many)
+
+
+def test_docx_bomb_with_false_sizes_is_refused(tmp_path: Path) -> None:
+    from veeduria.safezip import ZipBombError, check_zip
+    from veeduria.sources.document import DocumentError
+    from veeduria.sources.readers import read_document
+
+    liar = _docx_bomb(tmp_path / "liar.docx", 60)
+    _lie_about_sizes(liar)
+    with pytest.raises(DocumentError):
+        read_document(liar)
+    # Also when the declared sizes are believed: the count of what comes out stops it.
+    with zipfile.ZipFile(_docx_bomb(tmp_path / "ok.docx", 60)) as zf:
+        assert zf.getinfo("word/document.xml").file_size > 60_000_000
+    with pytest.raises(ZipBombError):
+        check_zip(tmp_path / "ok.docx")
+
+
+def test_bomb_memory_stays_small(tmp_path: Path) -> None:
+    """A 1 GB bomb is refused in a process that never grows past 200 MB."""
+    import subprocess
+    import sys
+
+    bomb = _docx_bomb(tmp_path / "gb.docx", 1024)
+    code = ("import resource, sys\nfrom veeduria.sources.readers import read_document\n"
+            "from veeduria.sources.document import DocumentError\n"
+            f"try:\n    read_document(__import__('pathlib').Path({str(bomb)!r}))\n"
+            "except DocumentError as e:\n    print('refused', e)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("refused"), out.stdout + out.stderr
+    assert int(lines[-1]) < 200_000, f"peak {int(lines[-1]) // 1024} MB"
+
+
+def test_xlsx_bomb_is_refused(tmp_path: Path) -> None:
+    from veeduria.importers.common import ImportDataError, xlsx_rows
+
+    bomb = tmp_path / "sheet.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("[Content_Types].xml", _CT)
+        with zf.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:
+            for _ in range(50):
+                member.write(b"a" * (1024 * 1024))
+    with pytest.raises(ImportDataError, match="refused"):
+        xlsx_rows(bomb)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
+from veeduria.safezip import ZipBombError, check_zip
 from veeduria.sources.document import (
     DEFAULT_MAX_BYTES,
     Document,
@@ -216,6 +217,12 @@ def _read_docx(data: bytes, label: str) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    try:
+        check_zip(data)
+    except ZipBombError as exc:
+        raise DocumentError(f"{label}: refused: {exc}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise DocumentError(f"{label}: corrupt or unreadable DOCX ({exc.__class__.__name__})") from None
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
