@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ from sqlalchemy import update
 from veeduria.cli import cli
 from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.present.web import Settings, create_app
-from veeduria.store import Source, Store
+from veeduria.present.web.auth import add_user
+from veeduria.store import Claim, Source, Store
+from veeduria.store.search import index_claims
 from veeduria.store.writer import upsert_claim, upsert_entity, upsert_source
 
 EVIL_JS = "javascript:alert(1)"
@@ -271,3 +274,48 @@ def test_xlsx_bomb_is_refused(tmp_path: Path) -> None:
                 member.write(b"a" * (1024 * 1024))
     with pytest.raises(ImportDataError, match="refused"):
         xlsx_rows(bomb)
+
+
+# --- 8. paging parameters ---------------------------------------------------------------------
+
+@pytest.fixture
+def web(store: Store) -> Iterator[tuple[Store, TestClient]]:
+    """A small store with an editor ('eve'), a second editor ('ann') and a viewer ('vic')."""
+    _small_store(store)
+    with store.session() as s:
+        upsert_claim(s, ClaimRecord(predicate="operates", source_id="src", quote="Acme operates Bay Port",
+                                    entities=[("acme", "subject"), ("bay", "object")], domain="economy",
+                                    id="cand-1", status="candidate", method="test"), "test")
+        s.flush()
+        index_claims(s, ["c1", "cand-1"])
+        add_user(s, "eve", "editor-pass-1", "editor")
+        add_user(s, "ann", "editor-pass-2", "editor")
+        add_user(s, "vic", "viewer-pass-1", "viewer")
+    with TestClient(create_app(store, settings=Settings(max_upload_bytes=64 * 1024))) as client:
+        yield store, client
+
+
+HUGE = "9223372036854775808"
+
+
+def test_huge_offsets_are_422_everywhere(web: tuple[Store, TestClient]) -> None:
+    _, client = web
+    spec = client.get("/openapi.json").json()
+    checked = 0
+    for path, methods in spec["paths"].items():
+        op = methods.get("get")
+        if not op or not any(p["name"] == "offset" for p in op.get("parameters", [])):
+            continue
+        url = path.replace("{entity_id}", "acme")
+        params = {"offset": HUGE, "q": "acme"} if path.endswith("search") or path == "/api/entities" else {"offset": HUGE}
+        for extra in ({}, {"offset": "-1"}, {"limit": HUGE, "offset": "0"}):
+            res = client.get(url, params={**params, **extra})
+            assert res.status_code == 422, (url, extra, res.status_code)
+            assert "offset" in res.text or "limit" in res.text
+        checked += 1
+    assert checked >= 7
+    for page in ("/findings", "/review"):
+        assert client.get(page, params={"offset": HUGE}, follow_redirects=False).status_code in (422, 303)
+    assert client.get("/findings", params={"offset": HUGE}).status_code == 422
+    res = CliRunner().invoke(cli, ["--db", web[0].url, "review", "--offset", HUGE])
+    assert res.exit_code == 2 and "Traceback" not in res.output

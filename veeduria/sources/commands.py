@@ -129,8 +129,8 @@ def _fmt_figure(claim) -> str:  # noqa: ANN001
 @click.option("--source", help="Only candidates from this source id.")
 @click.option("--domain", help="Only candidates in this domain.")
 @click.option("--entity", help="Only candidates naming this entity (id or name).")
-@click.option("--limit", default=50, show_default=True)
-@click.option("--offset", default=0)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--offset", default=0, type=click.IntRange(0, 10_000_000))
 @click.option("--duplicates", is_flag=True, help="Include candidates that restate known claims.")
 @click.pass_context
 def review(click_ctx: click.Context, source, domain, entity, limit, offset, duplicates) -> None:

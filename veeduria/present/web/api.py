@@ -29,6 +29,7 @@ from veeduria.present.web.app import (
 from veeduria.present.web.auth import authenticate
 from veeduria.present.web.data import (
     MAX_LIMIT,
+    MAX_OFFSET,
     ClaimFilter,
     build_network,
     claim_counts_by_domain,
@@ -49,7 +50,7 @@ from veeduria.vocab import domains, label, predicates, sectors
 router = APIRouter(prefix="/api")
 DB = Annotated[Session, Depends(db)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 Status = Literal["candidate", "accepted", "rejected", "any"]
 
 

@@ -18,6 +18,9 @@ from veeduria.text import parse_partial_date
 from veeduria.vocab import label
 
 MAX_LIMIT = 500
+# Deeper pages than this are refused (422): the databases take 64-bit offsets at most, and
+# skipping millions of rows is a scan, not a page.
+MAX_OFFSET = 10_000_000
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from veeduria.present.web.app import (
     state_of,
 )
 from veeduria.present.web.data import (
+    MAX_OFFSET,
     ClaimFilter,
     claim_counts_by_domain,
     claim_query,
@@ -137,7 +138,7 @@ def overview(request: Request, session: DB) -> HTMLResponse:
 
 @router.get("/findings", response_class=HTMLResponse)
 def findings_page(request: Request, session: DB, severity: str | None = None,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+                  offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> HTMLResponse:
     lang = request.state.lang
     findings = cached_findings(request, session, lang, None)
     items = by_severity(findings or [])
@@ -353,7 +354,7 @@ def logout(request: Request) -> RedirectResponse:
 
 @router.get("/review", response_class=HTMLResponse)
 def review_page(request: Request, session: DB, source: str | None = None,
-                offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+                offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> HTMLResponse:
     editor(request)
     f = claim_filter(None, None, None, source, "candidate", None, None)
     total, rows = list_claims(session, f, 50, offset, None)
