@@ -109,6 +109,17 @@ def admin(request: Request) -> User:
     return require_role(request, "admin")
 
 
+def upload_guard(request: Request) -> User:
+    """Uploads: the editor's login and the CSRF token (header, or the query string of the
+    plain form's action) are checked before a byte of the body is read, so an anonymous or
+    forged upload is refused without being spooled."""
+    user = editor(request)
+    given = request.headers.get(CSRF_HEADER) or request.query_params.get(CSRF_FIELD)
+    if not csrf_ok(session_data(request).csrf, given):
+        raise WebError(403, i18n.translate(request.state.lang, "csrf_failed"))
+    return user
+
+
 async def check_csrf(request: Request) -> None:
     """Every unsafe request carries the session's CSRF token, in a header (scripts) or a
     form field (plain forms)."""
@@ -240,6 +251,10 @@ def create_app(store: Store, *, settings: Settings | None = None) -> FastAPI:
                                 status_code=422)
         return render(request, "error.html", {"status": 422, "message": message}, status_code=422)
 
+    from veeduria.present.web.limits import BodyLimit
+
+    # Outermost: bodies are bounded before any middleware or route reads them.
+    app.add_middleware(BodyLimit, upload_limit=lambda: settings.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     from veeduria.present.web import api, pages
 

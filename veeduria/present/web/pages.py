@@ -31,6 +31,7 @@ from veeduria.present.web.app import (
     safe_next,
     start_session,
     state_of,
+    upload_guard,
 )
 from veeduria.present.web.data import (
     MAX_OFFSET,
@@ -407,9 +408,8 @@ def upload_page(request: Request) -> HTMLResponse:
         "max_mb": settings.max_upload_bytes // (1024 * 1024)})
 
 
-@router.post("/upload", dependencies=[Depends(check_csrf)])
-async def upload_submit(request: Request) -> RedirectResponse:
-    user = editor(request)
+@router.post("/upload")
+async def upload_submit(request: Request, user: Annotated[Any, Depends(upload_guard)]) -> RedirectResponse:
     job = await receive_upload(request, user.username)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
