@@ -19,7 +19,7 @@ from veeduria.cli import cli
 from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.present.web import Settings, create_app
 from veeduria.present.web.auth import add_user
-from veeduria.store import Claim, Source, Store
+from veeduria.store import Source, Store
 from veeduria.store.search import index_claims
 from veeduria.store.writer import upsert_claim, upsert_entity, upsert_source
 
@@ -427,3 +427,94 @@ def test_oversized_uploads_stop_at_the_limit(web: tuple[Store, TestClient], url:
     # Other forms are bounded too (a login is a few fields).
     assert client.post("/login", content=b"a" * (2 * 1024 * 1024),
                        headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 413
+
+
+# --- 7. sessions and logins -------------------------------------------------------------------
+
+def _set_cookie(client: TestClient, value: str) -> None:
+    client.cookies.clear()
+    client.cookies.set("veeduria_session", value, domain="testserver.local")
+
+
+def test_a_cookie_kept_after_logout_is_no_login(web: tuple[Store, TestClient]) -> None:
+    store, client = web
+    token = _login(client, "eve", "editor-pass-1")
+    stolen = client.cookies.get("veeduria_session")
+    assert client.get("/api/me").json()["user"]["username"] == "eve"
+    assert client.post("/api/logout", headers={"X-CSRF-Token": token}).status_code == 200
+    _set_cookie(client, stolen)
+    me = client.get("/api/me").json()
+    assert me["user"] is None
+    res = client.post("/api/claims/cand-1/accept", headers={"X-CSRF-Token": me["csrf_token"]})
+    assert res.status_code == 401
+    # The page form's logout ends the server-side session too.
+    _login(client, "eve", "editor-pass-1")
+    stolen = client.cookies.get("veeduria_session")
+    page_token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+    client.post("/logout", data={"csrf_token": page_token}, follow_redirects=False)
+    _set_cookie(client, stolen)
+    assert client.get("/api/me").json()["user"] is None
+    # Revoking a user's sessions (deactivation) ends them all.
+    from veeduria.present.web.auth import revoke_user_sessions
+    from veeduria.present.web.models import User
+
+    _login(client, "eve", "editor-pass-1")
+    with store.session() as s:
+        uid = s.query(User).filter_by(username="eve").one().id
+        assert revoke_user_sessions(s, uid) == 1
+    assert client.get("/api/me").json()["user"] is None
+
+
+def _login_from(client: TestClient, address: str, user: str, password: str) -> int:
+    client.cookies.clear()
+    res = client.post("/api/login", json={"username": user, "password": password},
+                      headers={"X-CSRF-Token": _csrf(client), "X-Forwarded-For": address})
+    return res.status_code
+
+
+def test_throttle_blocks_the_guesser_not_the_owner_or_the_office() -> None:
+    from veeduria.present.web.auth import LoginThrottle
+
+    t = LoginThrottle()
+    for _ in range(10):
+        assert not t.blocked("eve", "10.0.0.66")
+        t.failed("eve", "10.0.0.66")
+    assert t.blocked("eve", "10.0.0.66") and t.blocked("EVE ", "10.0.0.66")
+    assert not t.blocked("eve", "10.0.0.7")  # the owner elsewhere
+    assert not t.blocked("ann", "10.0.0.66")  # a colleague behind the same address
+    # Many addresses guessing one name: the name is closed, except where its owner logs in.
+    t.succeeded("eve", "10.0.0.7")
+    for i in range(60):
+        t.failed("eve", f"10.1.0.{i}")
+    assert t.blocked("eve", "10.9.9.9") and not t.blocked("eve", "10.0.0.7")
+    # One address spraying many names is stopped.
+    for i in range(100):
+        t.failed(f"user{i}", "10.2.0.1")
+    assert t.blocked("ann", "10.2.0.1")
+
+
+def test_forwarded_for_is_believed_only_from_a_configured_proxy(store: Store) -> None:
+    _small_store(store)
+    with store.session() as s:
+        add_user(s, "eve", "editor-pass-1", "editor")
+    # Not configured: rotating X-Forwarded-For does not escape the per-address limit.
+    with TestClient(create_app(store, settings=Settings(trusted_proxies=()))) as client:
+        codes = [_login_from(client, f"198.51.100.{i}", "eve", "wrong-pass") for i in range(12)]
+        assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
+        assert _login_from(client, "198.51.100.200", "ann-unknown", "wrong-pass") == 401
+    # Configured (the test client's address is the proxy): each forwarded address counts alone.
+    with TestClient(create_app(store, settings=Settings(trusted_proxies=("10.0.0.0/24",))),
+                    client=("10.0.0.1", 1234)) as client:
+        codes = [_login_from(client, "203.0.113.5", "eve", "wrong-pass") for i in range(11)]
+        assert codes[-1] == 429
+        assert _login_from(client, "203.0.113.9", "eve", "editor-pass-1") == 200
+
+
+def test_trusted_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VEEDURIA_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16")
+    assert Settings().trusted_proxies == ("10.0.0.1", "192.168.0.0/16")
+    monkeypatch.setenv("VEEDURIA_TRUSTED_PROXIES", "not-an-address")
+    with pytest.raises(ValueError):
+        Settings()
+    monkeypatch.delenv("VEEDURIA_TRUSTED_PROXIES")
+    assert Settings().trusted_proxies == ()

@@ -19,6 +19,7 @@ from veeduria.present.web import geo, integrations
 from veeduria.present.web.app import (
     WebError,
     check_csrf,
+    client_address,
     current_user,
     db,
     editor,
@@ -535,8 +536,8 @@ def login_user(request: Request, username: str, password: str) -> Any:
     from veeduria.present.web import i18n
 
     throttle = state_of(request).throttle
-    keys = [f"u:{username.strip().lower()}", f"ip:{request.client.host if request.client else '-'}"]
-    if any(throttle.blocked(k) for k in keys):
+    address = client_address(request)
+    if throttle.blocked(username, address):
         raise WebError(429, i18n.translate(request.state.lang, "login_blocked"))
     with state_of(request).store.session() as session:
         user = authenticate(session, username, password)
@@ -544,10 +545,9 @@ def login_user(request: Request, username: str, password: str) -> Any:
             session.flush()
             session.expunge(user)
     if user is None:
-        for k in keys:
-            throttle.failed(k)
+        throttle.failed(username, address)
         raise WebError(401, i18n.translate(request.state.lang, "login_failed"))
-    throttle.reset(keys[0])
+    throttle.succeeded(username, address)
     start_session(request, user.id)
     return user
 

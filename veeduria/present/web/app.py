@@ -25,8 +25,11 @@ from veeduria.present.web.auth import (
     LoginThrottle,
     SessionData,
     SessionSigner,
+    close_web_session,
     csrf_ok,
     new_session,
+    open_web_session,
+    web_session_valid,
 )
 from veeduria.present.web.data import TTLCache
 from veeduria.present.web.jobs import JobRunner
@@ -81,10 +84,12 @@ def current_user(request: Request) -> User | None:
     if "user" in request.state._state:
         return request.state.user
     user = None
-    uid = session_data(request).user_id
-    if uid is not None:
+    data = session_data(request)
+    if data.user_id is not None:
         with state_of(request).store.reader() as s:
-            user = s.get(User, uid)
+            # The server-side row decides: a cookie kept after logout is no login.
+            if web_session_valid(s, data.token, data.user_id):
+                user = s.get(User, data.user_id)
             if user is not None and not user.active:
                 user = None
     request.state.user = user
@@ -134,9 +139,42 @@ async def check_csrf(request: Request) -> None:
         raise WebError(403, i18n.translate(request.state.lang, "csrf_failed"))
 
 
+def client_address(request: Request) -> str:
+    """The client's address. X-Forwarded-For is believed only from a proxy named in the
+    settings (`--trusted-proxy`, $VEEDURIA_TRUSTED_PROXIES): the nearest address in it that
+    is not itself a trusted proxy. Anyone else could write any address there."""
+    peer = request.client.host if request.client else "-"
+    trusted = state_of(request).settings.trusted_proxies
+    if not trusted or not _in_networks(peer, trusted):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in_networks(hop, trusted):
+            return hop[:64]
+    return peer
+
+
+def _in_networks(address: str, networks: tuple[str, ...]) -> bool:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
 def start_session(request: Request, user_id: int | None) -> None:
-    """A fresh session (new CSRF token) on login and logout."""
-    request.state.session = new_session(user_id)
+    """A fresh session (new CSRF token) on login and logout. The old server-side session
+    ends; a login opens a new one."""
+    old = session_data(request)
+    token = None
+    with state_of(request).store.session() as s:
+        close_web_session(s, old.token)
+        if user_id is not None:
+            token = open_web_session(s, user_id, state_of(request).settings.session_max_age,
+                                     client_address(request))
+    request.state.session = new_session(user_id, token)
     request.state.session_dirty = True
     request.state._state.pop("user", None)
 
