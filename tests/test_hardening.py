@@ -19,7 +19,7 @@ from veeduria.cli import cli
 from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.present.web import Settings, create_app
 from veeduria.present.web.auth import add_user
-from veeduria.store import Source, Store
+from veeduria.store import Claim, Source, Store
 from veeduria.store.search import index_claims
 from veeduria.store.writer import upsert_claim, upsert_entity, upsert_source
 
@@ -518,3 +518,101 @@ def test_trusted_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
         Settings()
     monkeypatch.delenv("VEEDURIA_TRUSTED_PROXIES")
     assert Settings().trusted_proxies == ()
+
+
+# --- 10. smaller leaks and surprises ----------------------------------------------------------
+
+def _wait_job(client: TestClient, job_id: str) -> dict:
+    import time
+
+    for _ in range(400):
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError("job did not finish")
+
+
+def test_upload_job_errors_do_not_show_server_paths(web: tuple[Store, TestClient]) -> None:
+    _, client = web
+    token = _login(client, "eve", "editor-pass-1")
+    jobs = client.app.state.jobs
+    for name, data in (("broken.pdf", b"%PDF-1.4 this is not a pdf at all"), ("bin.txt", b"\x00\x01\x02" * 500),
+                       ("broken.docx", b"PK\x03\x04 not a zip")):
+        res = client.post("/api/upload", files={"file": (name, data)}, headers={"X-CSRF-Token": token})
+        assert res.status_code == 202, res.text
+        job = _wait_job(client, res.json()["id"])
+        assert job["state"] == "failed" and name in job["message"], job
+        dump = str(job)
+        assert str(jobs.upload_dir) not in dump and "/tmp" not in dump and "upload." not in dump, dump
+        page = client.get(f"/jobs/{job['id']}").text
+        assert str(jobs.upload_dir) not in page
+
+
+def test_pdf_error_reads_cleanly() -> None:
+    from veeduria.sources.document import DocumentError
+    from veeduria.sources.readers import read_bytes
+
+    with pytest.raises(DocumentError) as err:
+        read_bytes(b"%PDF-1.4 garbage garbage", "x.pdf")
+    message = str(err.value)
+    assert message == "x.pdf: corrupt or unreadable PDF (Data format error)", message
+
+
+def test_windows_1252_text_is_reported(store: Store, tmp_path: Path) -> None:
+    from veeduria.sources.pipeline import ingest_file
+
+    doc = tmp_path / "latin.txt"
+    doc.write_bytes(ARTICLE.replace("Compania", "Compa\u00f1ia").encode("cp1252"))
+    res = ingest_file(store, doc, actor="t")
+    assert res.ok and any("Windows-1252" in w and "UTF-8" in w for w in res.warnings), res.warnings
+    utf8 = tmp_path / "utf8.txt"
+    utf8.write_text(ARTICLE.replace("Compania", "Compa\u00f1ia") + "Otra vez.", encoding="utf-8")
+    assert not any("UTF-8" in w for w in ingest_file(store, utf8, actor="t").warnings)
+    res = CliRunner().invoke(cli, ["--db", store.url, "ingest", str(doc)])
+    assert "Windows-1252" in res.output
+
+
+def test_bidi_controls_in_file_names_are_neutralised(web: tuple[Store, TestClient], tmp_path: Path) -> None:
+    store, client = web
+    token = _login(client, "eve", "editor-pass-1")
+    name = "report\u202etxt.exe.txt"
+    res = client.post("/api/upload", files={"file": (name, ARTICLE.encode())}, headers={"X-CSRF-Token": token})
+    assert res.status_code == 202
+    assert "\u202e" not in res.json()["filename"]
+    job = _wait_job(client, res.json()["id"])
+    assert job["state"] == "done", job
+    assert "\u202e" not in client.get(f"/jobs/{job['id']}").text
+    src = job["result"]["source_id"]
+    page = client.get(f"/source/{src}").text
+    assert "\u202e" not in page and "\u2067" not in page
+    # A name stored by the CLI is shown neutralised too.
+    doc = tmp_path / "memo\u2067evil\u2069.txt"
+    doc.write_text(ARTICLE + "Second copy.", encoding="utf-8")
+    out = CliRunner().invoke(cli, ["--db", store.url, "ingest", str(doc)])
+    assert out.exit_code == 0 and "\u2067" not in out.output
+    with store.reader() as s:
+        cli_src = s.query(Source).filter(Source.filename.like("memo%")).one().id
+    assert "\u2067" not in client.get(f"/source/{cli_src}").text
+
+
+def test_editing_an_accepted_claim_needs_a_new_review(web: tuple[Store, TestClient]) -> None:
+    from veeduria.review import edit_claim
+    from veeduria.store import AuditEvent
+
+    store, client = web
+    token = _login(client, "eve", "editor-pass-1")
+    res = client.patch("/api/claims/c1", json={"qualifier": "container terminal"}, headers={"X-CSRF-Token": token})
+    assert res.status_code == 200 and res.json()["status"] == "candidate"
+    with store.reader() as s:
+        event = s.query(AuditEvent).filter_by(object_id="c1", action="edit").order_by(AuditEvent.id.desc()).first()
+        assert event.actor == "eve" and event.changes["status"] == ["accepted", "candidate"]
+    assert client.post("/api/claims/c1/accept", headers={"X-CSRF-Token": token}).status_code == 200
+    with store.session() as s:
+        edit_claim(s, "c1", "cli", note="checked with the port authority")  # a curator note only
+    with store.reader() as s:
+        assert s.get(Claim, "c1").status == "accepted"
+    res = CliRunner().invoke(cli, ["--db", store.url, "review", "edit", "c1", "--actor", "ana", "--date", "2020"])
+    assert res.exit_code == 0
+    with store.reader() as s:
+        assert s.get(Claim, "c1").status == "candidate"

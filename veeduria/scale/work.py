@@ -13,7 +13,7 @@ from typing import Any
 from veeduria.extract import METHOD, DocMeta, Gazetteer, extract
 from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.scale.claim_index import EntityClaimIndex
-from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError
+from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError, encoding_warning
 from veeduria.sources.meta import apply_meta as _apply_meta
 from veeduria.sources.readers import read_document
 from veeduria.store.writer import claim_values
@@ -144,6 +144,9 @@ def process_document(path: str, ctx: WorkContext) -> DocResult:
     try:
         _apply_meta(doc, ctx.meta)
         result = DocResult(path, "new", content_hash=doc.content_hash, words=len(doc.text.split()))
+        note = encoding_warning(path, (doc.meta or {}).get("encoding"))
+        if note:
+            result.warnings.append(note)
         source = source_row(doc)
         result.source = source
         result.source_search = (source["title"] or source["id"], search_body(

@@ -241,8 +241,8 @@ def review_edit(ctx, claim_id: str, actor: str, entities: tuple[str, ...], claim
         raise SystemExit(1)
     try:
         with ctx.store.session() as session:
-            edit_claim(session, claim_id, actor, note_for_audit=note, **changes)
+            status = edit_claim(session, claim_id, actor, note_for_audit=note, **changes).status
     except ReviewError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
-    click.echo(f"{claim_id}: edited by {actor} ({', '.join(sorted(changes))})")
+    click.echo(f"{claim_id}: edited by {actor} ({', '.join(sorted(changes))}); status {status}")

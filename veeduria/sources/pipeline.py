@@ -25,7 +25,7 @@ from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.scale.claim_index import EntityClaimIndex, entity_claim_index_from_store
 from veeduria.scale.work import claim_search_doc, entity_row, source_row
 from veeduria.sources.bulk import bulk_insert
-from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError
+from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError, encoding_warning
 from veeduria.sources.meta import META_FIELDS, apply_meta
 from veeduria.sources.readers import read_document, supported
 from veeduria.sources.store_docs import UnknownSourceError, store_document
@@ -157,6 +157,9 @@ class Ingestor:
                 result.errors.append(str(exc))
                 return
         label = result.path
+        note = encoding_warning(label, (doc.meta or {}).get("encoding"))
+        if note:
+            result.warnings.append(note)
         try:
             apply_meta(doc, meta)
         except ValueError as exc:

@@ -46,7 +46,7 @@ from veeduria.present.web.data import (
 from veeduria.query import owners_of, ownership_chain, stats, subsidiaries_of
 from veeduria.store.models import Claim, ClaimEntity, Entity, Source
 from veeduria.store.search import search as run_search
-from veeduria.text import http_url
+from veeduria.text import http_url, visible_name
 from veeduria.vocab import domains, label, predicates, sectors
 
 router = APIRouter(prefix="/api")
@@ -575,7 +575,8 @@ async def receive_upload(request: Request, actor: str) -> Any:
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise WebError(422, "no file in the 'file' field")
-    name = Path(upload.filename).name
+    # Bidirectional controls could make "invoice\u202etxt.exe" show as "invoiceexe.txt".
+    name = visible_name(Path(upload.filename.replace("\\", "/")).name)[:200]
     suffix = Path(name).suffix.lower()
     if suffix not in settings.upload_types:
         raise WebError(415, f"{name}: type {suffix or '(none)'} not accepted; "

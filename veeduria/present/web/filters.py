@@ -10,6 +10,7 @@ from jinja2 import Environment
 
 from veeduria.present.report import i18n as fmt
 from veeduria.present.text import claim_figures
+from veeduria.text import visible_name
 from veeduria.vocab import domains, label
 
 EMPTY = "—"
@@ -88,3 +89,5 @@ def install(env: Environment) -> None:
     env.globals.update(label=label, money=money, figures=figures, bars=bars, columns=columns,
                        all_domains=domains, count=count, percent=percent, share_of=share_of)
     env.filters["pct"] = lambda v: "" if v is None else f"{v * 100:g}%"
+    # File names and titles shown as they are: no bidirectional tricks.
+    env.filters["visible"] = lambda v: v if v is None else visible_name(str(v))
