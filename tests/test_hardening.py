@@ -616,3 +616,129 @@ def test_editing_an_accepted_claim_needs_a_new_review(web: tuple[Store, TestClie
     assert res.exit_code == 0
     with store.reader() as s:
         assert s.get(Claim, "c1").status == "candidate"
+
+
+# --- 5. a busy store (SQLite's one writer) ----------------------------------------------------
+
+def _hold_write_lock(db_file: Path):  # noqa: ANN202
+    import sqlite3
+
+    conn = sqlite3.connect(db_file, isolation_level=None, timeout=0, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+@pytest.fixture
+def busy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VEEDURIA_SQLITE_TIMEOUT", "0.1")
+    monkeypatch.setenv("VEEDURIA_BUSY_WAIT", "0.5")
+
+
+def test_cli_review_says_the_store_is_busy(tmp_path: Path, busy_env: None) -> None:
+    from veeduria.store import open_store
+
+    db_file = tmp_path / "s.db"
+    store = open_store(str(db_file))
+    _small_store(store)
+    with store.session() as s:
+        s.get(Claim, "c1").status = "candidate"
+    store.dispose()
+    lock = _hold_write_lock(db_file)
+    try:
+        for args in (["review", "accept", "c1", "--actor", "ana"], ["review", "edit", "c1", "--actor", "ana",
+                                                                     "--place", "Lima"]):
+            res = CliRunner().invoke(cli, ["--db", str(db_file), *args])
+            assert res.exit_code == 1, res.output
+            assert "store is busy" in res.output and "Traceback" not in res.output
+            assert res.exception is None or isinstance(res.exception, SystemExit)
+        # Reading still works while the lock is held (WAL).
+        assert CliRunner().invoke(cli, ["--db", str(db_file), "review"]).exit_code == 0
+    finally:
+        lock.rollback()
+        lock.close()
+    ok = CliRunner().invoke(cli, ["--db", str(db_file), "review", "accept", "c1", "--actor", "ana"])
+    assert ok.exit_code == 0 and "accepted" in ok.output
+
+
+def test_web_write_on_a_busy_store_is_503(tmp_path: Path, busy_env: None) -> None:
+    from veeduria.store import open_store
+
+    db_file = tmp_path / "s.db"
+    store = open_store(str(db_file))
+    _small_store(store)
+    with store.session() as s:
+        add_user(s, "eve", "editor-pass-1", "editor")
+    with TestClient(create_app(store, settings=Settings())) as client:
+        token = _login(client, "eve", "editor-pass-1")
+        lock = _hold_write_lock(db_file)
+        try:
+            res = client.patch("/api/claims/c1", json={"place": "Lima"}, headers={"X-CSRF-Token": token})
+            assert res.status_code == 503 and "busy" in res.json()["error"]["message"]
+            assert res.headers["retry-after"]
+            page = client.post("/review/c1/reject", data={"csrf_token": token})
+            assert page.status_code == 503 and "busy" in page.text
+            assert client.get("/api/claims/c1").status_code == 200
+        finally:
+            lock.rollback()
+            lock.close()
+        res = client.patch("/api/claims/c1", json={"place": "Lima"}, headers={"X-CSRF-Token": token})
+        assert res.status_code == 200
+    store.dispose()
+
+
+def test_ingest_holds_no_write_lock_while_extracting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another writer gets in while the ingest extracts: the ingest writes only in short
+    batches after extraction."""
+    import sqlite3
+
+    from veeduria.sources import pipeline
+    from veeduria.store import open_store
+
+    db_file = tmp_path / "s.db"
+    store = open_store(str(db_file))
+    docs = []
+    for i in range(6):
+        doc = tmp_path / f"d{i}.txt"
+        doc.write_text(f"Report {i}. " + ARTICLE, encoding="utf-8")
+        docs.append(doc)
+    other_writes: list[bool] = []
+    real = pipeline.Ingestor._extract
+
+    def extracting(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        conn = sqlite3.connect(db_file, isolation_level=None, timeout=0)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            other_writes.append(True)
+        except sqlite3.OperationalError:
+            other_writes.append(False)
+        finally:
+            conn.close()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline.Ingestor, "_extract", extracting)
+    results = list(pipeline.Ingestor(store, actor="t", batch_docs=3).ingest_paths(docs, {}))
+    assert all(r.ok for r in results) and len(other_writes) == 6
+    assert all(other_writes), other_writes
+
+
+def test_ingest_waits_for_a_busy_store(tmp_path: Path, busy_env: None) -> None:
+    import threading
+
+    from veeduria.sources.pipeline import Ingestor
+    from veeduria.store import open_store
+
+    db_file = tmp_path / "s.db"
+    store = open_store(str(db_file))
+    doc = tmp_path / "a.txt"
+    doc.write_text(ARTICLE, encoding="utf-8")
+    lock = _hold_write_lock(db_file)
+    timer = threading.Timer(1.0, lambda: (lock.rollback(), lock.close()))
+    timer.start()
+    try:
+        res = Ingestor(store, actor="t", busy_seconds=30).ingest_path(doc, {})
+    finally:
+        timer.join()
+    assert res.ok and res.outcome == "created", res.errors
+    with store.reader() as s:
+        assert s.query(Source).count() == 1

@@ -9,7 +9,11 @@ from pathlib import Path
 import click
 
 from veeduria.sources.document import DEFAULT_MAX_BYTES
+from veeduria.store.busy import wait_budget, with_retry
 from veeduria.text import http_url, parse_partial_date, visible_name
+
+# Seconds a review decision waits for a busy store (an ingest writing) before saying so.
+INTERACTIVE_WAIT = 20.0
 
 
 def register(cli: click.Group) -> None:
@@ -168,10 +172,13 @@ def _decide(ctx, action: str, claim_id: str, actor: str, note: str | None) -> No
     from veeduria.review import ReviewError, accept_claim, reject_claim
 
     fn = accept_claim if action == "accept" else reject_claim
-    try:
+
+    def decide() -> str:
         with ctx.store.session() as session:
-            claim = fn(session, claim_id, actor, note=note)
-            status = claim.status
+            return fn(session, claim_id, actor, note=note).status
+
+    try:
+        status = with_retry(decide, wait_budget(INTERACTIVE_WAIT))
     except ReviewError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
@@ -239,9 +246,12 @@ def review_edit(ctx, claim_id: str, actor: str, entities: tuple[str, ...], claim
     if not changes:
         click.echo("error: nothing to change", err=True)
         raise SystemExit(1)
-    try:
+    def edit() -> str:
         with ctx.store.session() as session:
-            status = edit_claim(session, claim_id, actor, note_for_audit=note, **changes).status
+            return edit_claim(session, claim_id, actor, note_for_audit=note, **changes).status
+
+    try:
+        status = with_retry(edit, wait_budget(INTERACTIVE_WAIT))
     except ReviewError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None

@@ -44,6 +44,7 @@ from veeduria.present.web.data import (
     source_dict,
 )
 from veeduria.query import owners_of, ownership_chain, stats, subsidiaries_of
+from veeduria.store.busy import wait_budget, with_retry
 from veeduria.store.models import Claim, ClaimEntity, Entity, Source
 from veeduria.store.search import search as run_search
 from veeduria.text import http_url, visible_name
@@ -54,6 +55,10 @@ DB = Annotated[Session, Depends(db)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 Status = Literal["candidate", "accepted", "rejected", "any"]
+
+
+# Seconds an editor's write waits for a busy store (an ingest writing) before a 503.
+WRITE_WAIT = 10.0
 
 
 def lang_of(request: Request, lang: str | None = None) -> str:
@@ -272,9 +277,15 @@ class ClaimEdit(BaseModel):
 
 
 def _write(request: Request, fn: Callable[[Session], None]) -> None:
-    try:
-        with state_of(request).store.session() as session:
+    """One write transaction, retried for a while when the store is busy (then a 503)."""
+    store = state_of(request).store
+
+    def run() -> None:
+        with store.session() as session:
             fn(session)
+
+    try:
+        with_retry(run, wait_budget(WRITE_WAIT))
     except LookupError as exc:
         raise WebError(404, str(exc).strip("'\"")) from None
     except ValueError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -35,9 +37,11 @@ from veeduria.present.web.data import TTLCache
 from veeduria.present.web.jobs import JobRunner
 from veeduria.present.web.models import User
 from veeduria.present.web.settings import Settings
+from veeduria.store.busy import StoreBusyError, busy_message, is_busy
 from veeduria.store.db import Store
 
 HERE = Path(__file__).parent
+log = logging.getLogger("veeduria.web")
 STATIC_VERSION = "2"
 
 # Scripts only from our own files: no inline script can run, whatever a document contains.
@@ -278,6 +282,25 @@ def create_app(store: Store, *, settings: Settings | None = None) -> FastAPI:
                                     status_code=303)
         return render(request, "error.html", {"status": exc.status_code, "message": message},
                       status_code=exc.status_code)
+
+    @app.exception_handler(StoreBusyError)
+    @app.exception_handler(OperationalError)
+    async def store_busy(request: Request, exc: Exception):
+        # Another process holds the store's write lock (SQLite during a big ingest): say so,
+        # with a hint when to retry, instead of a bare 500.
+        if not is_busy(exc):
+            log.error("store error on %s", request.url.path, exc_info=exc)
+            status, message = 500, "internal error"
+        else:
+            status, message = 503, busy_message(exc)
+        headers = {"Retry-After": "5"} if status == 503 else None
+        if is_api(request):
+            return JSONResponse({"error": {"status": status, "message": message}}, status_code=status,
+                                headers=headers)
+        page = render(request, "error.html", {"status": status, "message": message}, status_code=status)
+        if headers:
+            page.headers.update(headers)
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
