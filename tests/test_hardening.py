@@ -742,3 +742,82 @@ def test_ingest_waits_for_a_busy_store(tmp_path: Path, busy_env: None) -> None:
     assert res.ok and res.outcome == "created", res.errors
     with store.reader() as s:
         assert s.query(Source).count() == 1
+
+
+# --- 4. big texts -----------------------------------------------------------------------------
+
+def _article_text(megabytes: float, seed: int = 1) -> str:
+    """Article-like paragraphs (firms, places, stakes, amounts, years), written here."""
+    import random
+
+    rnd = random.Random(seed)
+    firms = ["COSCO Shipping Ports", "China Three Gorges", "Huawei Technologies", "China Railway Group",
+             "Jinchuan Group", "Shougang Corporation", "Chinalco", "State Grid", "China Harbour Engineering"]
+    places = ["Chancay", "Lima", "Arequipa", "Cusco", "Piura", "Callao", "Ica", "Tacna"]
+    out, size, i = [], 0, 0
+    while size < megabytes * 1024 * 1024:
+        a, b = rnd.sample(firms, 2)
+        p, y = rnd.choice(places), rnd.randint(2005, 2024)
+        para = (f"In {y}, {a} agreed to invest US$ {rnd.randint(1, 900)} million in a new terminal near {p}. "
+                f"The company holds a {rnd.randint(10, 90)}% stake in the operator, while {b} signed a "
+                f"contract worth US$ {rnd.randint(5, 500)} million for the works in {p}. Paragraph {i}.\n\n")
+        out.append(para)
+        size += len(para)
+        i += 1
+    return "".join(out)
+
+
+def test_chunks_cut_at_paragraphs_and_cover_the_text() -> None:
+    from veeduria.sources.chunks import chunk_spans
+
+    text = _article_text(0.3)
+    spans = list(chunk_spans(text, 50_000))
+    assert spans[0][0] == 0 and spans[-1][1] == len(text) and len(spans) > 5
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(0 < end - start <= 50_000 for start, end in spans)
+    assert all(text[end - 2:end] == "\n\n" for _, end in spans[:-1])
+    # No paragraph breaks at all: cut at sentences, never past the limit.
+    flat = text.replace("\n\n", " ")
+    assert all(end - start <= 50_000 for start, end in chunk_spans(flat, 50_000))
+
+
+def test_chunked_extraction_keeps_offsets_and_short_texts_unchanged(seed_path: Path) -> None:
+    from veeduria.extract import DocMeta, Gazetteer, extract
+    from veeduria.sources.chunks import extract_chunked
+    from veeduria.sources.document import read_text_file
+
+    text = read_text_file(seed_path).text
+    meta = DocMeta(source_id="seed")
+    whole = extract(text, meta, Gazetteer())
+    same, capped = extract_chunked(text, meta, Gazetteer())
+    assert not capped and [c.fingerprint() for c in same.claims] == [c.fingerprint() for c in whole.claims]
+    pieces, _ = extract_chunked(text, meta, Gazetteer(), chunk_chars=6000, context=3000)
+    assert pieces.claims
+    for c in pieces.claims:
+        assert re.sub(r"\s+", " ", text[c.offsets[0]:c.offsets[1]]) == re.sub(r"\s+", " ", c.quote)
+    shared = {c.fingerprint() for c in pieces.claims} & {c.fingerprint() for c in whole.claims}
+    assert len(shared) >= 0.75 * len(whole.claims)
+    few, capped = extract_chunked(text, meta, Gazetteer(), chunk_chars=6000, max_candidates=10)
+    assert capped and len(few.claims) == 10
+
+
+def test_a_20_mb_text_stays_under_500_mb(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from veeduria.sources.chunks import MAX_CANDIDATES
+
+    big = tmp_path / "big.txt"
+    big.write_text(_article_text(20), encoding="utf-8")
+    code = ("import resource, sys\nfrom pathlib import Path\nfrom veeduria.store import open_store\n"
+            "from veeduria.sources.pipeline import Ingestor\n"
+            f"st = open_store({str(tmp_path / 's.db')!r})\n"
+            f"r = Ingestor(st, actor='t').ingest_path(Path({str(big)!r}), {{}})\n"
+            "print(r.ok, r.claims, r.duplicates, '|'.join(r.warnings[:1]))\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    lines = out.stdout.strip().splitlines()
+    assert lines and lines[0].startswith("True"), out.stdout + out.stderr[-2000:]
+    ok, claims, _, warning = lines[0].split(" ", 3)
+    assert int(claims) == MAX_CANDIDATES and "stopped at" in warning
+    assert int(lines[-1]) < 500 * 1024, f"peak {int(lines[-1]) // 1024} MB"

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from veeduria.extract import METHOD, DocMeta, Gazetteer, extract
+from veeduria.extract import METHOD, DocMeta, Gazetteer
 from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.scale.claim_index import EntityClaimIndex
+from veeduria.sources.chunks import MAX_CANDIDATES, count_words, extract_chunked
 from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError, encoding_warning
 from veeduria.sources.meta import apply_meta as _apply_meta
 from veeduria.sources.readers import read_document
@@ -143,7 +144,7 @@ def process_document(path: str, ctx: WorkContext) -> DocResult:
         return DocResult(path, state, content_hash=doc.content_hash)
     try:
         _apply_meta(doc, ctx.meta)
-        result = DocResult(path, "new", content_hash=doc.content_hash, words=len(doc.text.split()))
+        result = DocResult(path, "new", content_hash=doc.content_hash, words=count_words(doc.text))
         note = encoding_warning(path, (doc.meta or {}).get("encoding"))
         if note:
             result.warnings.append(note)
@@ -153,7 +154,10 @@ def process_document(path: str, ctx: WorkContext) -> DocResult:
             source["title"], source["author"], source["publisher"], source["filename"]))
         meta = DocMeta(source_id=source["id"], published=doc.published, language=doc.language,
                        pages=doc.pages)
-        found = extract(doc.text, meta, ctx.gazetteer)
+        found, capped = extract_chunked(doc.text, meta, ctx.gazetteer)
+        if capped:
+            result.warnings.append(f"{path}: extraction stopped at {MAX_CANDIDATES} candidate claims "
+                                   "(the limit per document); split the document to get more")
     except Exception as exc:  # noqa: BLE001 - one bad document must not stop the job
         first = str(exc).splitlines()[0][:200] if str(exc) else ""
         return DocResult(path, "error", error=f"{path}: not processed ({exc.__class__.__name__}: {first})")

@@ -8,7 +8,6 @@ all; running the ingest again stores them)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from sqlalchemy import Connection, Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from veeduria.extract import METHOD, DocMeta, Gazetteer, extract
+from veeduria.extract import METHOD, DocMeta, Gazetteer
 from veeduria.extract.dedupe import key_of
 from veeduria.extract.from_store import gazetteer_from_store
 from veeduria.extract.gazetteer import EntityInfo
@@ -26,6 +25,7 @@ from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.scale.claim_index import EntityClaimIndex, entity_claim_index_from_store
 from veeduria.scale.work import claim_search_doc, entity_row, source_row
 from veeduria.sources.bulk import bulk_insert
+from veeduria.sources.chunks import MAX_CANDIDATES, count_words, extract_chunked
 from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError, encoding_warning
 from veeduria.sources.meta import META_FIELDS, apply_meta
 from veeduria.sources.readers import read_document, supported
@@ -293,7 +293,7 @@ class Ingestor:
         if marker.get("content_hash") == doc.content_hash and marker.get("method") == METHOD:
             return
         found = self._extract(session, doc, src.id, src.published, src.language,
-                              _case_country(session, src), src.case_id)
+                              _case_country(session, src), src.case_id, result)
         rows = _Rows(self.actor)
         new_ids = []
         for rec in found.new_entities:
@@ -320,7 +320,7 @@ class Ingestor:
                             "body": _source_search_body(source)})
         written = None
         if want_extract:
-            found = self._extract(session, doc, source["id"], doc.published, doc.language, None, None)
+            found = self._extract(session, doc, source["id"], doc.published, doc.language, None, None, result)
             stored = _existing(session, Entity.id, [rec.id for rec in found.new_entities]) | batch_entities
             for rec in found.new_entities:
                 if rec.id in stored:
@@ -341,11 +341,17 @@ class Ingestor:
         return rows
 
     def _extract(self, session: Session, doc: Document, source_id: str, published: str | None,
-                 language: str | None, country: str | None, case_id: str | None):  # noqa: ANN202
+                 language: str | None, country: str | None, case_id: str | None,
+                 result: IngestResult):  # noqa: ANN202
         gazetteer, _ = self._context(session)
         meta = DocMeta(source_id=source_id, published=published, language=language,
                        country=country, case_id=case_id, pages=doc.pages)
-        return extract(doc.text, meta, gazetteer)
+        # In bounded pieces: memory stays flat however long the text (see sources.chunks).
+        found, capped = extract_chunked(doc.text, meta, gazetteer)
+        if capped:
+            result.warnings.insert(0, f"{result.path}: extraction stopped at {MAX_CANDIDATES} candidate "
+                                      "claims (the limit per document); split the document to get more")
+        return found
 
     def _claims(self, session: Session, claims: list[ClaimRecord], new_entities: list[EntityRecord],
                 rows: _Rows, result: IngestResult, *, new_source: bool = False) -> int:
@@ -389,14 +395,6 @@ class _Prepared:
     rows: _Rows | None = None
     learned: list[EntityInfo] = field(default_factory=list)
     mark: Any = None
-
-
-def count_words(text: str) -> int:
-    """Words in `text`, without building a list of them (a big file has millions)."""
-    return sum(1 for _ in _WORD.finditer(text))
-
-
-_WORD = re.compile(r"\S+")
 
 
 def _begin(session: Session) -> None:
