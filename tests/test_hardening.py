@@ -821,3 +821,98 @@ def test_a_20_mb_text_stays_under_500_mb(tmp_path: Path) -> None:
     ok, claims, _, warning = lines[0].split(" ", 3)
     assert int(claims) == MAX_CANDIDATES and "stopped at" in warning
     assert int(lines[-1]) < 500 * 1024, f"peak {int(lines[-1]) // 1024} MB"
+
+
+# --- 9. parallel ingest writes what the sequential ingest writes -------------------------------
+
+ARTICLES = [
+    "Andes Lithium Holdings, a subsidiary of Tianqi Lithium, signed an agreement with the Government of "
+    "Colombia in March 2023 to develop a lithium project in Cauca. Andes Lithium Holdings will invest "
+    "US$ 350 million in the first phase.\n\nThe Colombian Ministry of Mines said the project would start "
+    "production in 2026. Andes Lithium Holdings will build the first lithium plant in Colombia, with a "
+    "loan from China Development Bank.",
+    "In 2022 Sinohydro Corporation won a US$ 1.2 billion contract to build the Bogota metro viaduct for the "
+    "Government of Colombia. Sinohydro Corporation is owned by Power Construction Corporation of China, a "
+    "state-owned enterprise.",
+    "The Government of Colombia and China Harbour Engineering Company signed a memorandum on the port of "
+    "Buenaventura in 2024. Andes Lithium Holdings also announced a new office in Bogota, and Tianqi Lithium "
+    "holds 51% of Andes Lithium Holdings.",
+    "Ecuador's government awarded Sinohydro Corporation the Coca Codo Sinclair dam repairs in 2021, worth "
+    "US$ 90 million. The Government of Ecuador owns the dam through Celec EP, and Power Construction "
+    "Corporation of China guaranteed the works.",
+    "China Development Bank lent US$ 200 million to Andes Lithium Holdings in 2024 for the plant in Cauca, "
+    "and Colombia granted the company a water licence.",
+]
+
+
+def _real_corpus(folder: Path, seed_path: Path, parts: int = 6) -> list[Path]:
+    """The seed report cut into parts at paragraphs, and short articles written for this test
+    (new firms, new countries, names first found in an earlier document)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paras = [p for p in re.split(r"\n\s*\n", seed_path.read_text(encoding="utf-8")) if p.strip()]
+    size = len(paras) // parts + 1
+    paths = []
+    for i, text in enumerate(ARTICLES):
+        paths.append(folder / f"article-{i}.txt")
+        paths[-1].write_text(text + "\n", encoding="utf-8")
+    for i in range(parts):
+        paths.append(folder / f"seed-part-{i}.txt")
+        paths[-1].write_text("\n\n".join(paras[i * size:(i + 1) * size]) + "\n", encoding="utf-8")
+    return sorted(paths)
+
+
+def _dump(store: Store) -> dict:
+    from test_scale import dump
+
+    return dump(store)
+
+
+def test_batch_ingest_of_real_text_writes_what_sequential_writes(backend: str, tmp_path: Path,
+                                                                 seed_path: Path) -> None:
+    from conftest import make_store
+
+    from veeduria.scale.dask_ingest import ingest_corpus
+    from veeduria.sources.pipeline import Ingestor
+
+    paths = _real_corpus(tmp_path / "docs", seed_path)
+    stores = [make_store(backend, tmp_path / name) for name in ("seq", "batch")]
+    try:
+        (seq, _), (batch, _) = stores
+        ingestor = Ingestor(seq, actor="t")
+        assert all(ingestor.ingest_path(p, {}).ok for p in paths)
+        summary = ingest_corpus(batch, paths, actor="t", task_docs=3)
+        assert not summary.errors and summary.written.documents == len(paths)
+        want, got = _dump(seq), _dump(batch)
+        assert "state-colombia" in {e[0] for e in want["entities"]}
+        assert got == want
+    finally:
+        for st, db in stores:
+            st.dispose()
+            if db:
+                db.drop()
+
+
+def test_two_workers_write_what_one_process_writes(backend: str, tmp_path: Path, seed_path: Path) -> None:
+    """`veeduria ingest --workers 2` of real text on a fresh store: the same claims, entities,
+    search documents and audit events as `veeduria ingest`."""
+    from conftest import make_store
+
+    _real_corpus(tmp_path / "docs", seed_path)
+    stores = [make_store(backend, tmp_path / name) for name in ("one", "two")]
+    try:
+        (one, _), (two, _) = stores
+        res = CliRunner().invoke(cli, ["--db", one.url, "ingest", str(tmp_path / "docs")])
+        assert res.exit_code == 0, res.output
+        res = CliRunner().invoke(cli, ["--db", two.url, "ingest", "--workers", "2", str(tmp_path / "docs")])
+        assert res.exit_code == 0 and "Traceback" not in res.output, res.output
+        want, got = _dump(one), _dump(two)
+        assert len(want["claims"]) > 50 and "state-colombia" in {e[0] for e in want["entities"]}
+        assert got == want
+        # Names first found in an earlier document, in another task, are the same entities.
+        ids = {e[0] for e in got["entities"]}
+        assert "andes-lithium-holdings" in ids or any("andes-lithium" in i for i in ids)
+    finally:
+        for st, db in stores:
+            st.dispose()
+            if db:
+                db.drop()
