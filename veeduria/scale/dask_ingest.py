@@ -2,7 +2,9 @@
 
 The client builds the job's context once (the gazetteer of the store's entities, the
 content hashes of documents already stored, the index of known claims) and scatters it to
-every worker. Documents are partitioned into small tasks; a task reads, extracts and
+every worker. A first pass finds each document's new names (see _on_dask), so every task
+starts knowing the names its earlier documents teach, as in the sequential ingest.
+Documents are partitioned into small tasks; a task reads, extracts and
 writes its documents to the store in one transaction, from the worker, over the worker's
 own connection (veeduria.scale.work.process_and_write): writers run in parallel and the
 client does no per-row work. The client takes the task reports back in document order and
