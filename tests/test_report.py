@@ -140,7 +140,7 @@ def test_every_predicate_reads_without_empty_placeholders(lang: str) -> None:
 
 def test_templates_use_known_fields() -> None:
     known = {"subject", "object", "counterparty", "instrument", "location", "beneficiary", "amount",
-             "share", "quantity", "count", "date", "when", "qualifier", "label"}
+             "share", "quantity", "count", "date", "when", "qualifier", "label", "party"}
     for name, spec in predicates().items():
         for lang in ("en", "es"):
             for key, value in spec[lang].items():

@@ -125,14 +125,16 @@ def stats(ctx: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def show(ctx: Context, name: str, as_json: bool) -> None:
-    """An entity's profile: names, chain of owners, claims by domain."""
+    """An entity's profile: names, chain of owners, claims by domain. A NAME that fits
+    several entities lists them (exit 1); give the id to choose."""
     from veeduria.present.text import profile_dict, profile_text
-    from veeduria.query import find_entity, profile
+    from veeduria.query import find_one, profile
 
     with ctx.store.reader() as session:
-        ent = find_entity(session, name)
-        if ent is None:
-            fail(f"no entity matches {name!r}")
+        try:
+            ent = find_one(session, name)
+        except LookupError as exc:
+            fail(str(exc))
         prof = profile(session, ent)
         if as_json:
             click.echo(json.dumps(profile_dict(prof), indent=2, ensure_ascii=False))

@@ -12,8 +12,76 @@ from sqlalchemy.orm import Session, selectinload
 from veeduria.store.models import Claim, ClaimEntity, Entity, EntityName, Source
 from veeduria.store.search import search
 from veeduria.text import fold
+from veeduria.vocab import NEGATIVE_MODALITIES
 
 STATE_OWNER_SCHEMATA = {"PublicBody"}
+# Projects and assets are seldom said to be owned; they are operated or held under a
+# concession. Their chain to the state starts with that operator (or concessionaire).
+OPERATED_SCHEMATA = ("Project", "Asset", "Vessel", "Airplane", "Vehicle")
+OPERATOR_LINKS = (("operates", "subject"), ("granted_concession", "beneficiary"))
+# A link that did not happen or has not happened yet is no link.
+NOT_A_LINK = (*NEGATIVE_MODALITIES, "planned", "promised")
+PLACE_SCHEMATA = ("Address", "Territory")
+
+
+class AmbiguousName(LookupError):
+    """A name that fits several entities ("Chancay": a town and a port)."""
+
+    def __init__(self, name: str, candidates: list[Entity]) -> None:
+        self.name, self.candidates = name, candidates
+        listed = "\n".join(f"  {e.id:<40} {e.schema:<13} {e.name}" for e in candidates)
+        super().__init__(f"{name!r} fits {len(candidates)} entities; name one by its id:\n{listed}")
+
+
+def _survivor(session: Session, ent: Entity | None) -> Entity | None:
+    while ent is not None and ent.merged_into:
+        ent = session.get(Entity, ent.merged_into)
+    return ent
+
+
+def name_candidates(session: Session, name: str, limit: int = 12) -> list[Entity]:
+    """Every entity a name could mean: an id means itself; else the entities with that exact
+    (folded) name or alias. When those are all places, projects and assets named after the
+    place are candidates too ("Chancay": the town, the Port of Chancay), as long as the rest
+    of their name is short ("port of", "mina de"). No exact match: no candidates (callers
+    then try full-text search)."""
+    ent = session.get(Entity, name)
+    if ent is not None:
+        return [_survivor(session, ent)]  # type: ignore[list-item]
+    key = fold(name)
+    if not key:
+        return []
+    found: dict[str, Entity] = {}
+    for e in session.scalars(select(Entity).join(EntityName).where(EntityName.normalized == key)
+                             .order_by(Entity.id)):
+        e = _survivor(session, e)
+        if e is not None:
+            found.setdefault(e.id, e)
+    if found and all(e.schema in PLACE_SCHEMATA for e in found.values()):
+        words = key.split()
+        like = select(EntityName.entity_id, EntityName.normalized).join(Entity).where(
+            Entity.schema.in_(OPERATED_SCHEMATA), EntityName.normalized.like(f"%{key}%"))
+        for eid, normalized in session.execute(like.limit(200)):
+            tokens = normalized.split()
+            at = next((i for i in range(len(tokens)) if tokens[i:i + len(words)] == words), None)
+            if at is None or len(tokens) - len(words) > 3:
+                continue
+            e = _survivor(session, session.get(Entity, eid))
+            if e is not None:
+                found.setdefault(e.id, e)
+    return list(found.values())[:limit]
+
+
+def find_one(session: Session, name: str) -> Entity:
+    """The one entity a name means: AmbiguousName when several fit (list them to the user),
+    LookupError when none does. Full-text search is the last resort, as in find_entity."""
+    found = name_candidates(session, name)
+    if len(found) > 1:
+        raise AmbiguousName(name, found)
+    ent = found[0] if found else find_entity(session, name)
+    if ent is None:
+        raise LookupError(f"no entity matches {name!r}")
+    return ent
 
 
 def find_entity(session: Session, name: str) -> Entity | None:
@@ -58,6 +126,29 @@ class OwnershipLink:
     def share(self) -> float | None:
         return self.claim.share
 
+    @property
+    def kind(self) -> str:
+        """owner | supervisor | operator | concessionaire: how the link holds the entity."""
+        return {"state_supervised_by": "supervisor", "operates": "operator",
+                "granted_concession": "concessionaire"}.get(self.claim.predicate, "owner")
+
+    def verb(self, lang: str = "en") -> str:
+        return LINK_VERBS[self.kind][0 if lang == "en" else 1]
+
+    def when(self, lang: str = "en") -> str:
+        """'since 2019-01' for an ownership, 'as of 2025' for an operator (the claim says
+        who runs it at that date, not since when)."""
+        if not self.claim.date:
+            return ""
+        word = ("as of" if lang == "en" else "a") if self.kind == "operator" else (
+            "since" if lang == "en" else "desde")
+        return f"{word} {self.claim.date}"
+
+
+LINK_VERBS = {"owner": ("owned by", "propiedad de"), "supervisor": ("supervised by", "supervisada por"),
+              "operator": ("operated by", "operado por"),
+              "concessionaire": ("under a concession to", "en concesión a")}
+
 
 OWNERSHIP_PREDICATES = ("owns", "acquired")
 CONTROL = 0.5
@@ -92,7 +183,7 @@ def _query_links(session: Session, entity_id: str, predicates: tuple[str, ...], 
          .join(owned, (owned.c.claim_id == Claim.id) & (owned.c.role == owned_role))
          .join(owner, (owner.c.claim_id == Claim.id) & (owner.c.role == owner_role))
          .where(owned.c.entity_id == entity_id, Claim.predicate.in_(predicates),
-                Claim.status == "accepted")
+                Claim.status == "accepted", Claim.modality.not_in(NOT_A_LINK))
          .options(selectinload(Claim.source), selectinload(Claim.roles)))
     if owned_role == "subject":
         # An entity can be the subject of a great many claims (a state holding company);
@@ -112,7 +203,9 @@ def owners_of(session: Session, entity_id: str, at: str | None = None,
     """Accepted `owns` and `acquired` claims whose object is the entity, in force at date `at`
     (YYYY...): a link dated after `at` is not yet in force, and a controlling acquisition
     ends the links dated before it (as does naming their owner as the seller). Where no
-    ownership is recorded, `state_supervised_by` links stand in (the supervisor as owner)."""
+    ownership is recorded, `state_supervised_by` links stand in (the supervisor as owner),
+    and for a project or asset its operators and concessionaires (operators_of).
+    Negated, denied, planned and promised claims are no links."""
     owned = session.get(Entity, entity_id)
     if owned is None:
         return []
@@ -121,6 +214,8 @@ def owners_of(session: Session, entity_id: str, at: str | None = None,
     if not rows:
         rows = [(c, o) for c, o in _links(session, entity_id, ("state_supervised_by",), "object",
                                           "subject", cache) if _in_force(c, at)]
+    if not rows and owned.schema in OPERATED_SCHEMATA:
+        return operators_of(session, owned, at, cache)
     acquisitions = [c for c, _ in rows if c.predicate == "acquired"
                     and (c.share is None or c.share >= CONTROL)]
     latest = max((c.date_sort or "" for c in acquisitions), default="")
@@ -147,6 +242,36 @@ def owners_of(session: Session, entity_id: str, at: str | None = None,
     links.sort(key=lambda link: link.claim.date_sort or "", reverse=True)
     links.sort(key=lambda link: (-(link.share if link.share is not None else 1.0),
                                  link.owner.id not in intermediate))
+    return links
+
+
+def operators_of(session: Session, asset: Entity, at: str | None = None,
+                 cache: LinkCache | None = None) -> list[OwnershipLink]:
+    """Who runs a project or asset: subjects of accepted `operates` claims and beneficiaries
+    of `granted_concession` claims about it, one link per operator (its latest claim).
+    An operator owned by another of the operators comes first: it is the nearer one (the
+    port's local company before the group that controls it), then the best attested."""
+    by_operator: dict[str, list[Claim]] = {}
+    for predicate, role in OPERATOR_LINKS:
+        for claim, op_id in _links(session, asset.id, (predicate,), role, "object", cache):
+            if _in_force(claim, at):
+                by_operator.setdefault(op_id, []).append(claim)
+    links: list[OwnershipLink] = []
+    for op_id, claims in by_operator.items():
+        op = _survivor(session, session.get(Entity, op_id))
+        if op is None or op.id == asset.id or any(lk.owner.id == op.id for lk in links):
+            continue
+        # Cite the operation itself before the concession, the latest first.
+        latest = max(claims, key=lambda c: (c.predicate == "operates", c.date_sort or "", c.id))
+        links.append(OwnershipLink(op, asset, latest))
+    if len(links) > 1:
+        ids = {lk.owner.id for lk in links}
+        upstream = {lk.owner.id: {o.owner.id for o in ownership_chain(session, lk.owner.id, at)} & ids
+                    for lk in links}
+        support = {lk.owner.id: len(by_operator.get(lk.owner.id, [])) for lk in links}
+        # The nearest operator is owned (up its chain) by the others, so has the most of them upstream.
+        links.sort(key=lambda lk: (-len(upstream[lk.owner.id]), -support[lk.owner.id],
+                                   lk.owner.name))
     return links
 
 

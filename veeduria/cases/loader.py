@@ -98,6 +98,18 @@ def _translations(raw: dict[str, Any], field_name: str) -> dict[str, str] | None
     return found or None
 
 
+def _claim_meta(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """Translations of the qualifier, and `cumulative: true` for a running total to date."""
+    meta: dict[str, Any] = dict(_translations(raw, "qualifier") or {})
+    flag = raw.get("cumulative")
+    if flag is not None:
+        if not isinstance(flag, bool):
+            raise ValueError(f"cumulative must be true or false, not {flag!r}")
+        if flag:
+            meta["cumulative"] = True
+    return meta or None
+
+
 def read_case(case: str | Path) -> CaseData:
     """Parse and check a case folder without touching any store."""
     folder = case_dir(str(case))
@@ -198,7 +210,7 @@ def read_case(case: str | Path) -> CaseData:
                     qualifier=raw.get("qualifier"), status="accepted", method="curated",
                     confidence=float(raw.get("confidence", 0.9)), note=raw.get("note"),
                     country=data.host_country or None, case_id=data.id,
-                    meta=_translations(raw, "qualifier"),
+                    meta=_claim_meta(raw),
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 problems.append(Problem(path.name, rid, f"malformed: {exc}"))

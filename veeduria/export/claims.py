@@ -39,6 +39,8 @@ def claim_to_dict(claim: Claim) -> dict[str, Any]:
         "confidence": claim.confidence,
         # Extensions beyond the required fields (the spec allows additions).
         "modality": claim.modality,
+        # The amount is a running total up to `date` ("spent to date"), not a payment then.
+        "cumulative": claim.cumulative,
         "qualifier": claim.qualifier,
         "place": claim.place,
         "country": claim.country,

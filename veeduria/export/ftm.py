@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from veeduria.export.claims import iter_claims
 from veeduria.store.models import Claim, Entity, Source
-from veeduria.vocab import label
+from veeduria.vocab import is_negative, label, modality_word
 
 PREFIX = "vd-"
 
@@ -78,10 +78,19 @@ def claim_proxy(claim: Claim) -> EntityProxy:
         if claim.place:
             proxy.add("location", claim.place)
     proxy.id = _id("claim", claim.id)
+    # FtM links have no modality: say it in the role ("invests in (planned)").
+    said = label("predicate", claim.predicate)
+    marks = [modality_word(claim.modality, "en")] if claim.modality not in ("actual", "reported") else []
+    if claim.cumulative:
+        marks.append(modality_word("cumulative", "en"))
+    if marks:
+        said += f" ({', '.join(marks)})"
     if proxy.schema.get("role"):
-        proxy.add("role", label("predicate", claim.predicate))
+        proxy.add("role", said)
     else:
         proxy.add("keywords", claim.predicate)
+        for mark in marks:
+            proxy.add("keywords", mark)
     proxy.add("proof", _id("src", claim.source_id))
     proxy.add("summary", claim.quote)
     if claim.date:
@@ -94,15 +103,43 @@ def claim_proxy(claim: Claim) -> EntityProxy:
     return proxy
 
 
+def mention_proxies(src: Source, known: set[str]) -> Iterator[EntityProxy]:
+    """One FtM Mention per name a document's extraction recognised (its `meta.mentions`),
+    linked to the Document and, when the store holds it, to the entity it resolved to."""
+    by_entity: dict[str, tuple[set[str], str | None]] = {}
+    for row in (src.meta or {}).get("mentions") or []:
+        try:
+            _start, _end, text, entity_id, schema = row
+        except (TypeError, ValueError):
+            continue  # written by another version: skip rather than fail the export
+        names, _ = by_entity.setdefault(str(entity_id), (set(), schema))
+        names.add(str(text))
+    for entity_id, (names, schema) in sorted(by_entity.items()):
+        proxy = model.make_entity("Mention")
+        proxy.id = _id("men", f"{src.id}-{entity_id}")
+        proxy.add("document", _id("src", src.id))
+        proxy.add("name", sorted(names))
+        if entity_id in known:
+            proxy.add("resolved", _id("ent", entity_id))
+        if schema and schema in model.schemata:
+            proxy.add("detectedSchema", schema, quiet=True)
+        yield proxy
+
+
 def iter_ftm(session: Session, statuses: tuple[str, ...] = ("accepted",)) -> Iterator[EntityProxy]:
+    known = set(session.scalars(select(Entity.id).where(Entity.merged_into.is_(None))))
     for src in session.scalars(select(Source).order_by(Source.id)):
         yield source_proxy(src)
+        yield from mention_proxies(src, known)
     ents = session.scalars(select(Entity).where(Entity.merged_into.is_(None)).order_by(Entity.id)
                            .options(selectinload(Entity.names), selectinload(Entity.identifiers)))
     for ent in ents:
         yield entity_proxy(ent)
     for claim in iter_claims(session, statuses=statuses):
-        yield claim_proxy(claim)
+        # FtM has no way to say a link did not exist: a denied link is left out (the JSON
+        # Lines and CSV exports keep it, with its modality).
+        if not is_negative(claim.modality):
+            yield claim_proxy(claim)
 
 
 def write_ftm(session: Session, out: IO[str], statuses: tuple[str, ...] = ("accepted",)) -> int:

@@ -14,7 +14,7 @@ from veeduria.store.models import Entity
 CLAIM_COLUMNS = [
     "id", "predicate", "subject", "object", "other_entities", "amount_value", "amount_currency",
     "amount_usd", "usd_basis", "share", "quantity_value", "quantity_unit", "date", "place",
-    "domain", "sector", "modality", "qualifier", "status", "method", "confidence", "quote",
+    "domain", "sector", "modality", "cumulative", "qualifier", "status", "method", "confidence", "quote",
     "offset_start", "offset_end", "source_id", "source_title", "source_publisher",
     "source_published", "source_url",
 ]
@@ -34,7 +34,7 @@ def write_claims_csv(session: Session, out: IO[str], statuses: tuple[str, ...] |
             c.id, c.predicate, "; ".join(by_role.get("subject", [])), "; ".join(by_role.get("object", [])),
             others, c.amount_value, c.amount_currency, c.amount_usd, c.amount_usd_basis, c.share,
             c.quantity_value, c.quantity_unit, c.date, c.place, c.domain, c.sector, c.modality,
-            c.qualifier, c.status, c.method, c.confidence, c.quote, c.offset_start, c.offset_end,
+            c.cumulative, c.qualifier, c.status, c.method, c.confidence, c.quote, c.offset_start, c.offset_end,
             c.source.id, c.source.title, c.source.publisher, c.source.published, c.source.url,
         ])
         n += 1

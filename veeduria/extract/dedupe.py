@@ -80,5 +80,6 @@ def key_of(rec: ClaimRecord, claim_id: str) -> ClaimKey:
         source_id=rec.source_id, offsets=rec.offsets,
         amount_usd=rec.amount.usd if rec.amount else None, share=rec.share,
         quantity=rec.quantity.value if rec.quantity else None,
-        year=str(rec.date)[:4] if rec.date else None,
+        # A year inferred from the publication date does not tell two events apart.
+        year=str(rec.date)[:4] if rec.date and (rec.meta or {}).get("date_from") != "published" else None,
     )

@@ -25,14 +25,19 @@ from veeduria.extract.scan import tokens
 from veeduria.extract.sentences import sentence_spans
 from veeduria.extract.states import keep_state
 from veeduria.model import ClaimRecord, EntityRecord, Quantity
-from veeduria.vocab import predicates
+from veeduria.vocab import NEGATIVE_MODALITIES, PARTY_ROLE, predicates
 
 METHOD = "extract:rules-v1"
 MAX_QUOTE = ClaimRecord.MAX_QUOTE
+MAX_MENTIONS = 5000  # per document, in its meta; a bound for hostile or huge texts
 PLACE_SCHEMATA = {"Address", "Territory"}
 # Figures with no relation word: what they most likely state.
 FALLBACK = {"share": "market_share", "money": "stated_figure", "quantity": "has_capacity"}
 _FALLBACK_RELATION = {k: Relation(v, "economy") for k, v in FALLBACK.items()}
+_CUMULATIVE = re.compile(r"(?<!\w)(?:to\s+date|so\s+far|thus\s+far|as\s+of\s+(?:now|today)|cumulative(?:ly)?|"
+                         r"hasta\s+(?:la\s+fecha|ahora|el\s+momento)|a\s+la\s+fecha|acumulad[oa]s?|"
+                         r"en\s+lo\s+que\s+va)(?!\w)", re.IGNORECASE)
+_COOCCURRENCE = Relation("associated_with", "economy")
 _PARTITIVE = {"de", "of", "in", "en"}
 # Between two coordinated actors: "and the Bolivian Minister of Defense", "y el embajador".
 _LINKED = re.compile(r"(?<!\w)(?:worth|valued\s+at|totall?ing|amounting\s+to|valorizad[oa]\s+en|por\s+un\s+monto\s+de)\s+$",
@@ -81,6 +86,9 @@ class Extraction:
     new_entities: list[EntityRecord] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     words: int = 0
+    # Every recognised name as [start, end, text, entity id, schema], for the source's meta:
+    # a document's people and companies stay findable where no claim names them.
+    mention_table: list[list[Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -155,6 +163,10 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     sentences: dict[int, _Sentence] = {}
     para_date: DateMention | None = None
     prev: _Sentence | None = None
+    # The last person, state and project named: news names them in one paragraph and
+    # refers to them by role in the next ("El mandatario", "the railway").
+    recent: dict[str, Mention] = {}
+    recent_orgs: list[Mention] = []  # the last companies named, the latest last
     for i, span in enumerate(spans):
         para = discourse.paragraph_of(paragraphs, span[0])
         if prev is not None and prev.paragraph != para:
@@ -172,13 +184,17 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
         if body is not None:
             # "According to X, ...": X is the source of what follows, not an actor in it.
             sent_mentions = [m for m in sent_mentions if m.start >= body]
-        if prev is not None and prev.index == i - 1 and prev.subject is not None:
-            cue = discourse.carry_cue(text, span, body)
-            if cue is not None and not any(m.start < cue[1] for m in sent_mentions):
-                # "It provided training...", "La empresa adquirió...": the previous subject.
-                ante = prev.subject
+        cue = discourse.carry(text, span, body) if prev is not None or recent else None
+        if cue is not None and not any(m.start < cue[1] for m in sent_mentions):
+            # "It provided training...", "La empresa adquirió...": the previous subject;
+            # "El mandatario señaló...": the last person named; "the country": the last state.
+            ante = (recent.get(cue[2]) if cue[2] != "subject"
+                    else prev.subject if prev is not None and prev.index == i - 1 else None)
+            if ante is not None:
                 sent_mentions = [Mention(cue[0], cue[1], ante.text, ante.entity_id, new=ante.new,
                                          antecedent=(ante.start, ante.end))] + sent_mentions
+        if recent_orgs:
+            sent_mentions = _with_company_references(text, span, sent_mentions, recent_orgs)
         sent.mentions = sent_mentions
         sent.figures = [f for f in sent_figs_all if not _inside_any(f, sent_mentions)]
         sent_trigs = [t for t in by_trigger.get(i, []) if not _trigger_in_name(t, sent_mentions)]
@@ -189,6 +205,9 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
             sent.claims = builder.sentence(
                 span, sent_mentions, sent.figures, sent_trigs, sent_dates,
                 by_sector.get(i, []), by_modality.get(i, []), para_date)
+        if not sent.claims:
+            sent.claims = builder.cooccurrence(span, sent_mentions, sent_dates, by_sector.get(i, []),
+                                               by_modality.get(i, []), para_date)
         sent.date = _sentence_date(sent_dates, sent.figures) or para_date
         sent.subject = _subject_of(sent, entities)
         if prev is not None and prev.index == i - 1 and (sent.figures or prev.figures):
@@ -196,6 +215,17 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
             if sent.anaphor is not None:
                 _link(builder, prev, sent, by_sector.get(i, []), by_modality.get(i, []))
         sentences[i] = sent
+        for m in sent_mentions:
+            info = entities.get(m.entity_id)
+            if info is not None and m.antecedent is None:
+                if info.schema == "Person":
+                    recent["person"] = m
+                elif m.entity_id.startswith("state-") or m.entity_id in gazetteer.state_ids:
+                    recent["state"] = m
+                elif info.schema in ("Project", "Asset"):
+                    recent["project"] = m
+                elif info.schema in ("Company", "Organization", "LegalEntity"):
+                    recent_orgs = [o for o in recent_orgs if o.entity_id != m.entity_id][-3:] + [m]
         result.claims.extend(sent.claims)
         para_date = sent_dates[-1] if sent_dates else para_date
         prev = sent
@@ -204,7 +234,29 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     used = {eid for c in result.claims for eid, _ in c.entities}
     result.new_entities = [_entity_record(n, meta) for n in new_names if n.entity_id in used]
     result.new_entities += [_state_record(entities[eid], meta) for eid in sorted(used & gazetteer.state_ids)]
+    result.mention_table = [[m.start, m.end, m.text, m.entity_id,
+                             entities[m.entity_id].schema if m.entity_id in entities else None]
+                            for m in mentions[:MAX_MENTIONS]]
     return result
+
+
+def _with_company_references(text: str, span: tuple[int, int], mentions: list[Mention],
+                             recent_orgs: list[Mention]) -> list[Mention]:
+    """Mentions for "la empresa china", "the company", "las empresas" inside the sentence,
+    standing for the last company (or two) named before, unless one is named here already
+    right before the phrase."""
+    added = []
+    for start, end, count in discourse.company_references(text, span):
+        if any(m.start < end and start < m.end for m in mentions):
+            continue
+        for ante in recent_orgs[-count:]:
+            if ante.start >= start:
+                continue
+            added.append(Mention(start, end, ante.text, ante.entity_id, new=ante.new,
+                                 antecedent=(ante.start, ante.end)))
+    if not added:
+        return mentions
+    return sorted(mentions + added, key=lambda m: m.start)
 
 
 @dataclass
@@ -332,6 +384,7 @@ class _Builder:
                  modalities: list[_At], para_date: DateMention | None = None) -> list[ClaimRecord]:
         dates = [d for d in dates if not any(f.start <= d.start < f.end for f in figures)]
         self.para_date = para_date
+        self.sent_mentions = mentions
         claims: list[ClaimRecord] = []
         groups: dict[int, list[Figure]] = {i: [] for i in range(len(triggers))}
         orphans: list[Figure] = []
@@ -371,6 +424,24 @@ class _Builder:
                    c.quantity and c.quantity.value, c.date)
             unique.setdefault(key, c)
         return list(unique.values())
+
+    def cooccurrence(self, span: tuple[int, int], mentions: list[Mention], dates: list[DateMention],
+                     sectors: list[_At], modalities: list[_At],
+                     para_date: DateMention | None) -> list[ClaimRecord]:
+        """A sentence naming two or more actors with no relation word we know: one untyped
+        link between them (low confidence), so that who appears with whom is not lost."""
+        actors = [m for m in mentions if not self._is_place(m)]
+        if len({m.entity_id for m in mentions}) < 2 or not actors:
+            return []
+        self.para_date = para_date
+        self.sent_mentions = mentions
+        first = actors[0]
+        rec = self._record(span, first.start, first.end, None, _COOCCURRENCE, [(first, "subject")], [],
+                           dates, sectors, modalities, real_trigger=False)
+        if rec is None:
+            return []
+        rec.confidence = 0.3
+        return [rec]
 
     def _claims_for(self, span: tuple[int, int], t_start: int, t_end: int, t_text: str | None,
                     rel: Relation, figs: list[Figure], mentions: list[Mention],
@@ -499,10 +570,32 @@ class _Builder:
         info = self.entities.get(m.entity_id)
         return info is not None and info.schema in PLACE_SCHEMATA
 
+    def _published_year(self, meta: dict[str, Any]) -> str | None:
+        """A news report with no date for what it tells is most likely telling what happened
+        in its year of publication; the claim says that its date was inferred so."""
+        if self.pub is None:
+            return None
+        meta["date_from"] = "published"
+        return str(self.pub[0])
+
+    def _with_parties(self, rel: Relation, roles: list[tuple[Mention, str]]) -> list[tuple[Mention, str]]:
+        """Everyone else the sentence names joins the claim: places as its location, the
+        rest as parties whose role the wording does not settle."""
+        allowed = self.preds.get(rel.predicate, {}).get("roles", [])
+        taken = {m.entity_id for m, _ in roles}
+        out = list(roles)
+        for m in self.sent_mentions:
+            if m.entity_id in taken:
+                continue
+            taken.add(m.entity_id)
+            out.append((m, "location" if self._is_place(m) and "location" in allowed else PARTY_ROLE))
+        return out
+
     def _record(self, span: tuple[int, int], t_start: int, t_end: int, t_text: str | None,
                 rel: Relation, roles: list[tuple[Mention, str]], figs: list[Figure],
                 dates: list[DateMention], sectors: list[_At], modalities: list[_At],
                 real_trigger: bool) -> ClaimRecord | None:
+        roles = self._with_parties(rel, roles)
         anchor = (t_start, t_end)
         date = min(dates, key=lambda d: _dist_span((d.start, d.end), anchor), default=None)
         core = [anchor] + [(f.start, f.end) for f in figs]
@@ -546,6 +639,8 @@ class _Builder:
             "mentions": [_mention_meta(m, q_start, q_end) for m, _ in roles],
             "_figs": [f.start for f in figs],
         }
+        if figs and _CUMULATIVE.search(self.text, q_start, q_end):
+            meta["cumulative"] = True  # "$1.4 billion spent to date": a running total, not one outlay
         if date is not None:
             meta["date_text"] = self.text[date.start:date.end]
             if date_from != "quote":
@@ -559,7 +654,7 @@ class _Builder:
         return ClaimRecord(
             predicate=rel.predicate, source_id=self.meta.source_id, quote=self.text[q_start:q_end],
             entities=[(m.entity_id, r) for m, r in roles], domain=domain, offsets=(q_start, q_end),
-            amount=amount, share=share, quantity=quantity, date=date.value if date else None,
+            amount=amount, share=share, quantity=quantity, date=date.value if date else self._published_year(meta),
             place=places[0] if places else None, sector=sector, modality=modality,
             qualifier="; ".join(qualifier_parts) or None, status="candidate", method=METHOD,
             confidence=round(min(confidence, 0.8), 2), country=self.meta.country,
@@ -652,13 +747,18 @@ class _Builder:
 
     def _modality(self, modalities: list[_At], anchor: tuple[int, int], rel: Relation) -> str:
         near = [m for m in modalities if anchor[0] - 60 <= m.start <= anchor[1] + 20]
+        negative = [m for m in near if m.value in NEGATIVE_MODALITIES]
+        if negative:  # "abandoned plans to build": the plan is off, whatever is nearer
+            return min(negative, key=lambda m: abs(m.start - anchor[0])).value
         if near:
             return min(near, key=lambda m: abs(m.start - anchor[0])).value
         return rel.modality or "actual"
 
 
 def _mention_meta(m: Mention, q_start: int, q_end: int) -> dict[str, Any]:
-    entry: dict[str, Any] = {"text": m.text, "entity": m.entity_id, "new": m.new}
+    # Whether the name was new to the store is left out: it depends on what the ingest job had
+    # learned before this document, and one process and a cluster must write the same claim.
+    entry: dict[str, Any] = {"text": m.text, "entity": m.entity_id}
     if not (q_start <= m.start and m.end <= q_end):
         entry["in_quote"] = False
         entry["offsets"] = [m.start, m.end]

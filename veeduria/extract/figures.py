@@ -33,13 +33,26 @@ _CURRENCY_PREFIX = {
     "jam$": "JMD", "ja$": "JMD", "j$": "JMD", "jmd": "JMD", "tt$": "TTD", "ttd": "TTD",
     "ec$": "XCD", "xcd": "XCD", "gy$": "GYD", "g$": "GYD", "gyd": "GYD", "bds$": "BBD", "bbd$": "BBD",
     "bbd": "BBD", "bz$": "BZD", "bzd": "BZD", "bsd": "BSD", "hk$": "HKD", "hkd": "HKD",
-    "nz$": "NZD", "bs": "BOB", "bs.": "BOB",
+    "nz$": "NZD", "bs": "BOB", "bs.": "BOB", "u$s": "USD", "u$d": "USD", "c$": "CAD", "ca$": "CAD",
+    "cad": "CAD", "a$": "AUD", "aud": "AUD", "s$": "SGD", "sgd": "SGD",
 }
 _CURRENCY_WORD = {
     "dollars": "USD", "dólares": "USD", "dolares": "USD", "usd": "USD", "us dollars": "USD",
     "soles": "PEN", "nuevos soles": "PEN", "pen": "PEN", "yuan": "CNY", "renminbi": "CNY",
     "rmb": "CNY", "cny": "CNY", "yuanes": "CNY", "bolivianos": "BOB", "euros": "EUR", "eur": "EUR", "reais": "BRL", "reales": "BRL",
-    "pounds": "GBP", "libras": "GBP",
+    "pounds": "GBP", "libras": "GBP", "euro": "EUR",
+    # Dollars of other countries, named after the word: never US dollars.
+    "dólares canadienses": "CAD", "dolares canadienses": "CAD", "canadian dollars": "CAD",
+    "dólares australianos": "AUD", "dolares australianos": "AUD", "australian dollars": "AUD",
+    "singapore dollars": "SGD", "hong kong dollars": "HKD", "new taiwan dollars": "TWD",
+    "dólares de hong kong": "HKD", "dólares de singapur": "SGD",
+    # Other currencies news about any host country states.
+    "kenyan shillings": "KES", "shillings": "KES", "chelines": "KES", "ringgit": "MYR",
+    "rupiah": "IDR", "rupees": "INR", "rupias": "INR", "forints": "HUF", "forint": "HUF",
+    "dinars": "RSD", "dinares": "RSD", "rand": "ZAR", "naira": "NGN", "kwanza": "AOA",
+    "kwanzas": "AOA", "birr": "ETB", "francs": "XAF", "francos": "XAF", "yen": "JPY", "yenes": "JPY",
+    "won": "KRW", "rubles": "RUB", "rublos": "RUB", "lira": "TRY", "liras": "TRY", "baht": "THB",
+    "dong": "VND",
     # Written with the issuing country's adjective: "5 million Chinese yuan", "100 million
     # Colombian Peso", "pesos colombianos".
     "chinese yuan": "CNY", "colombian pesos": "COP", "colombian peso": "COP", "pesos colombianos": "COP",
@@ -64,12 +77,16 @@ _SCALE = {
     "mil millones": 1e9, "millardos": 1e9, "millardo": 1e9,
     "trillion": 1e12, "billón": 1e12, "billones": 1e12, "tn": 1e12,
 }
-_PREFIX = (r"US\s?\$|U\.S\.\s?\$|\$US|USD|S/\.?|PEN|RMB|CNY|¥|€|EUR|£|GBP|R\$|BRL|"
+_PREFIX = (r"US\s?\$|U\$[SD]|U\.S\.\s?\$|\$US|USD|C\$|CA\$|A\$|S\$|S/\.?|PEN|RMB|CNY|¥|€|EUR|£|GBP|R\$|BRL|"
            r"(?<![A-Za-z])(?:JAM|JA|J|TT|EC|GY|G|BDS|BBD|BZ|HK|NZ)\$|"
            r"(?<![A-Za-z])(?:JMD|TTD|XCD|GYD|BBD|BZD|BSD|HKD)|(?<![A-Za-z])(?-i:Bs)\.?|\$")
 _SCALE_RE = (r"mil\s+millones|millardos?|millones|mill[oó]n|billones|bill[oó]n|trillion|"
              r"billions?|millions?|thousand|mlls?\.?|mills?\.?|mln|mn|bln|bn|tn|MM|[MBK]|k")
-_WORD = (r"(?:nuevos\s+)?soles|d[oó]lares(?:\s+estadounidenses)?|(?:US\s+)?dollars|(?:Chinese\s+)?yuan(?:es)?|renminbi|bolivianos|euros|"
+_WORD = (r"(?:nuevos\s+)?soles|d[oó]lares\s+(?:canadienses|australianos|de\s+(?:hong\s+kong|singapur))|"
+         r"(?:Canadian|Australian|Singapore|Hong\s+Kong|New\s+Taiwan)\s+dollars|"
+         r"d[oó]lares(?:\s+estadounidenses)?|(?:US\s+)?dollars|"
+         r"(?:Kenyan\s+)?shillings|chelines|ringgit|rupiah|rupees|rupias|forints?|dinars|dinares|rand|naira|"
+         r"kwanzas?|birr|francs|francos|yen(?:es)?|rubles|rublos|liras?|baht|euro|(?:Chinese\s+)?yuan(?:es)?|renminbi|bolivianos|euros|"
          r"(?:Brazilian\s+)?reais|reales|pounds|libras|(?:Colombian|Mexican|Chilean|Argentine)\s+pesos?|"
          r"pesos\s+(?:colombianos|mexicanos|chilenos|argentinos|uruguayos|dominicanos)|"
          r"(?:Jamaican|Trinidad\s+and\s+Tobago|TT|East\s+Caribbean|Guyanese|Guyana|Barbados|Barbadian|Belize|Bahamian)\s+dollars|"
@@ -145,8 +162,9 @@ def find_money(text: str, toks: list[tuple[int, str]] | None = None,
             raw_scale = m.group("s1")
             # Single letters only count in capitals ("$245M", not "$5 m"): lower-case
             # "m" or "b" is more often a unit or a word.
-            if raw_scale and len(raw_scale) == 1 and raw_scale.islower() and raw_scale != "k":
-                raw_scale = None
+            if (raw_scale and len(raw_scale) == 1 and raw_scale.islower() and raw_scale != "k"
+                    and text[m.end("n1"):m.start("s1")] != ""):
+                raw_scale = None  # but "$380m", glued to its number, is the British million
             pre = re.sub(r"\s+", " ", m.group("pre").lower())
             currency = _CURRENCY_PREFIX.get(pre.replace(" ", ""), _CURRENCY_PREFIX.get(pre, "USD"))
             if m.group("w1"):
@@ -154,6 +172,8 @@ def find_money(text: str, toks: list[tuple[int, str]] | None = None,
             number, end = m.group("n1"), m.end()
             if raw_scale is None and m.group("s1"):
                 end = m.end("n1")
+            if not raw_scale and not m.group("w1") and _CUT_SCALE.match(text, end):
+                continue  # "$1.3 billi": a scale word cut off (clipped text); the value is unknown
         elif m.group("n2"):
             raw_scale = m.group("s2")
             currency = _CURRENCY_WORD.get(_word_key(m.group("w2")), "USD")
@@ -168,9 +188,66 @@ def find_money(text: str, toks: list[tuple[int, str]] | None = None,
             continue
         approx, start = _approx(text, m.start())
         out.append(Figure("money", start, end, value, currency, approx))
-    return _with_shared_currency(text, out)
+    out += _abbreviated_dollars(text, starts, out)
+    out = _with_shared_currency(text, sorted(out, key=lambda f: f.start))
+    return _with_currency_after(text, out)
 
 
+# Mexican and Central American press: "1,420 mdd" (millones de dólares), "3 mmdd" (miles de
+# millones de dólares); the comma is a thousands separator there.
+_MDD = re.compile(rf"(?P<n>{NUMBER})\s?(?P<u>mmdd|mdd|mdp)\b", re.IGNORECASE)
+
+
+def _abbreviated_dollars(text: str, starts: list[int], found: list[Figure]) -> list[Figure]:
+    taken = {f.start for f in found}
+    out = []
+    for m in _anchored(_MDD, text, starts):
+        if m.start() in taken:
+            continue
+        try:
+            number = parse_number(m.group("n"))
+        except ValueError:
+            continue
+        unit = m.group("u").lower()
+        if unit == "mdp":
+            continue  # millones de pesos: the country is not said
+        value = number * (1e9 if unit == "mmdd" else 1e6)
+        approx, start = _approx(text, m.start())
+        out.append(Figure("money", start, m.end(), value, "USD", approx))
+    return out
+
+
+# A bare scaled number later in the sentence of a money figure takes its currency: "con el
+# Banco X, por 1.395 millones de dólares, y con el Banco Y, por 1.832 millones". Not when a
+# noun follows ("18 millones de habitantes").
+_BARE_SCALED = re.compile(
+    rf"(?<![\w$.,])(?P<n>{NUMBER})\s?(?P<s>mil\s+millones|millones|million|billion|bn)\b"
+    r"(?!\s*(?:de\s+|of\s+)?[A-Za-zÁÉÍÓÚáéíóúñ$€£])", re.IGNORECASE)
+
+
+def _with_currency_after(text: str, money: list[Figure]) -> list[Figure]:
+    if not money:
+        return money
+    extra = []
+    for i, fig in enumerate(money):
+        limit = money[i + 1].start if i + 1 < len(money) else min(len(text), fig.end + 220)
+        stop = text.find(". ", fig.end, limit)
+        limit = stop if stop >= 0 else limit
+        for m in _BARE_SCALED.finditer(text, fig.end, limit):
+            try:
+                value = parse_number(m.group("n")) * _scale(m.group("s"))
+            except ValueError:
+                continue
+            if re.fullmatch(r"(?:19|20)\d\d", m.group("n")) or not 0 < value <= 1e15:
+                continue
+            approx, start = _approx(text, m.start())
+            extra.append(Figure("money", start, m.end(), value, fig.unit, approx))
+    if not extra:
+        return money
+    return sorted(money + extra, key=lambda f: f.start)
+
+
+_CUT_SCALE = re.compile(r"\s?(?:bil|mil|tho|tri)[a-z]*(?![\w])", re.IGNORECASE)
 _GLUED_CODES = {"RMB", "USD", "CNY", "EUR", "PEN", "GBP", "BRL"}
 # A bare number joined to a money figure takes its currency (and its scale when it has
 # none): "6,960,000 out of 10 million Bolivianos", "between 5 and 10 million yuan".
@@ -321,6 +398,26 @@ QUANTITY_RE = re.compile(
     rf"[\s-]?(?P<u>{_UNIT_RE})(?![\w])",
     re.IGNORECASE,
 )
+# Any other count: a number and the plural noun it counts ("350 embarcaciones", "three
+# drilling rigs", "300,000 ounces"): the noun is the unit.
+COUNTED_RE = re.compile(
+    rf"(?<![\w$.,/%])(?P<n>{NUMBER}|{_SMALL})(?:\s?(?P<s>million|millones|thousand|mil)\b)?"
+    r"(?P<mid>)[\s-](?:de\s+)?(?P<u>[a-záéíóúñ]{3,}(?:s|es))\b(?![\s-]*(?:%|percent|por\s+ciento))",
+    re.IGNORECASE)
+_NOT_COUNTED = frozenset({"años", "years", "días", "days", "meses", "months", "weeks", "semanas", "hours",
+                          "horas", "minutes", "minutos", "times", "veces", "dollars", "dólares", "dolares",
+                          "pesos", "euros", "soles", "reais", "yuan", "yuanes", "millones", "billones",
+                          "millions", "billions", "thousands", "miles", "percent", "points", "puntos",
+                          "others", "otros", "otras", "shares", "acciones", "decades", "décadas"})
+
+
+def _counted_nouns(text: str, starts: list[int]) -> list[re.Match[str]]:
+    return [m for m in _anchored(COUNTED_RE, text, starts)
+            if m.group("u")[0].islower() and not m.group("n")[0].isupper()  # "dos Funcionários": a name
+            and m.group("u").lower() not in _NOT_COUNTED and m.group("u").lower() not in UNITS
+            and not (m.group("n").isdigit() and _YEARISH.match(m.group("n")))]
+
+
 _YEARISH = re.compile(r"(?:19|20)\d\d$")
 _MODEL_BEFORE = re.compile(r"\b[A-Z]{2,5}[ -]$")
 
@@ -331,10 +428,10 @@ def find_quantities(text: str, toks: list[tuple[int, str]] | None = None,
         toks = toks if toks is not None else tokens(text)
         starts = [pos for pos, word in toks if word[0].isdigit() or word.lower() in WORD_NUMBERS]
     out = []
-    for m in _anchored(QUANTITY_RE, text, starts):
+    for m in _anchored(QUANTITY_RE, text, starts) + _counted_nouns(text, starts):
         raw = m.group("n")
         unit_raw = m.group("u")
-        unit = UNITS.get(unit_raw.lower())
+        unit = UNITS.get(unit_raw.lower()) or (unit_raw.lower() if m.re is COUNTED_RE else None)
         if unit is None:
             continue
         # Short units only in their written case: "MW", "km", not "Ha" in a name.

@@ -3,17 +3,22 @@ estatal china X", "X S.A.", "X, a subsidiary of Y", "Full Name (ACRONYM)"."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
-from veeduria.extract import phrases
+from veeduria.extract import phrases, propernames
 from veeduria.extract.gazetteer import Gazetteer, Mention
-from veeduria.extract.lexicon import NAME, lexicon
+from veeduria.extract.lexicon import NAME, UPPER, lexicon
 from veeduria.extract.scan import tokens
 from veeduria.text import slugify
 
+UPPER_CHARS = UPPER
+# "China's Zijin Mining Group", "Beijing’s Belt and Road Initiative": the possessor is not
+# part of the name.
+_POSSESSOR = re.compile(r"^[\w-]+['’]s\s+(?=[A-ZÁÉÍÓÚÑ])")
 _LEADING = re.compile(r"^(?:The|A|An|Un|Una|In|En|Of|De|And|Y)\s+")
-_SENTENCE_END = re.compile(r"(?<=[a-zà-ÿ]{2})\.\s+")
+_SENTENCE_END = re.compile(r"(?<=[a-zà-ÿ]{2})\.\s+|(?<=[IVX][IVX])\.\s+(?=[A-ZÁÉÍÓÚÑ¿¡])")
 _ACRONYM = re.compile(rf"(?P<exp>{NAME})[ \t]+\((?P<acr>[A-ZÁÉÍÓÚÑ][A-Z0-9&ÁÉÍÓÚÑ-]{{1,9}})\)")
 _LIST_NEXT = re.compile(rf",?[ \t]+(?:and[ \t]+|y[ \t]+|e[ \t]+)?(?:secondarily[ \t]+|also[ \t]+)?(?P<name>{NAME})|,[ \t]*(?P<name2>{NAME})")
 _STOP = {
@@ -40,7 +45,8 @@ class NewName:
 
 # A date after a name is not part of it: "the Government of Uruguay on August 19".
 _TRAILING_DATE = re.compile(
-    r"\s+(?:on|in|since|until|by|el|en|desde)\s+(?:(?:January|February|March|April|May|June|July|"
+    r"\s+(?:on|in|since|until|by|el|en|desde)\s+(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+    r"lunes|martes|mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo|January|February|March|April|May|June|July|"
     r"August|September|October|November|December|enero|febrero|marzo|abril|mayo|junio|julio|"
     r"agosto|septiembre|setiembre|octubre|noviembre|diciembre)\b|\d).*$", re.IGNORECASE | re.DOTALL)
 # A plural head joining two names is two entities, not one: "the Ministries of Defense of
@@ -55,6 +61,9 @@ def _clean(name: str) -> str:
     name = name.strip(" \t,;:'’")
     if name.endswith(".") and not re.search(r"(?:\b[A-Z]\.|Inc\.|Corp\.|Ltd\.|Co\.)$", name):
         name = name[:-1]
+    owner = _POSSESSOR.match(name)
+    if owner and not propernames.is_public_body_word(name[owner.end():].split(" ", 1)[0]):
+        name = name[owner.end():]  # but "Peru's Ministry of Energy" says which ministry
     while True:
         stripped = _LEADING.sub("", name)
         if stripped == name:
@@ -82,7 +91,8 @@ _SUFFIX_WORDS = {"s", "sac", "saa", "co", "ltd", "limited", "inc", "corp", "corp
 _PAREN_ACRONYM = re.compile(r"\((?=[A-ZÁÉÍÓÚÑ][A-Z0-9&ÁÉÍÓÚÑ-]{1,9}\))")
 
 
-def discover(text: str, gazetteer: Gazetteer, toks: list[tuple[int, str]] | None = None) -> list[NewName]:
+def discover(text: str, gazetteer: Gazetteer, toks: list[tuple[int, str]] | None = None,
+             known: list[Mention] = ()) -> list[NewName]:
     lex = lexicon()
     toks = toks if toks is not None else tokens(text)
     found: dict[str, NewName] = {}
@@ -91,6 +101,8 @@ def discover(text: str, gazetteer: Gazetteer, toks: list[tuple[int, str]] | None
         name = _clean(raw)
         if schema == "Person":  # "General Mark Phillips and Chinese ambassador"
             name = re.split(r"\s+(?:and|y)\s+", name, maxsplit=1)[0]
+            if propernames.has_org_word(name):
+                schema = "Organization"  # "Rivera Capital, the firm's chairman": not a person
         elif " " in name:  # "the Ministry of Defense and China North Industries Corporation"
             name = _second_of_pair(name)
         offset = raw.find(name)
@@ -145,6 +157,19 @@ def discover(text: str, gazetteer: Gazetteer, toks: list[tuple[int, str]] | None
         if exp and _usable(exp, gazetteer) and exp not in found:
             found[exp] = NewName(exp, "Organization", m.start("exp") + m.group("exp").find(exp),
                                  m.start("exp") + m.group("exp").find(exp) + len(exp), acr)
+    # Last, capitalised runs nothing above explained: names nobody listed.
+    spans = sorted([(m.start, m.end) for m in known] + [(n.start, n.end) for n in found.values()])
+    starts = [a for a, _ in spans]
+
+    def taken(start: int, end: int) -> bool:
+        i = bisect.bisect_right(starts, end) - 1
+        while i >= 0 and spans[i][1] > start - 200:
+            if spans[i][0] < end and start < spans[i][1]:
+                return True
+            i -= 1
+        return False
+
+    propernames.find(text, gazetteer, keep_shaped, taken)
     return sorted(found.values(), key=lambda n: n.start)
 
 
@@ -173,13 +198,30 @@ def _initials_in(acronym: str, word: str) -> bool:
     return all(ch in it for ch in acronym.lower())
 
 
-def local_gazetteer(new_names: list[NewName]) -> Gazetteer:
-    """A gazetteer of the document's new names, to find their other mentions."""
+def local_gazetteer(new_names: list[NewName], text: str = "", gazetteer: Gazetteer | None = None) -> Gazetteer:
+    """A gazetteer of the document's new names, to find their other mentions. A person's
+    single names count too where the text uses them alone ("Mahathir Mohamad ... Mahathir
+    halted work", "Mauricio Macri ... Macri said"), unless two people of the document share
+    the word or it names something already known."""
     from veeduria.extract.gazetteer import EntityInfo
 
     gz = Gazetteer(states=False)
+    owners: dict[str, set[str]] = {}
     for n in new_names:
-        gz.add_entity(EntityInfo(n.entity_id, n.name, n.schema), [n.acronym] if n.acronym else [])
+        if n.schema == "Person" and text:
+            for word in n.name.split()[::len(n.name.split()) - 1 or 1]:
+                if len(word) >= 3 and word[0].isupper() and not word.isupper():
+                    owners.setdefault(word, set()).add(n.entity_id)
+    for n in new_names:
+        aliases = [n.acronym] if n.acronym else []
+        if n.schema == "Person" and text:
+            for word in n.name.split()[::len(n.name.split()) - 1 or 1]:
+                if (owners.get(word) == {n.entity_id} and word.lower() not in propernames.common_words()
+                        and not (gazetteer is not None and gazetteer.ids_for(word))
+                        and re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])(?!\s+[{UPPER_CHARS}])",
+                                      text.replace(n.name, ""))):
+                    aliases.append(word)
+        gz.add_entity(EntityInfo(n.entity_id, n.name, n.schema), aliases)
     return gz
 
 
@@ -189,10 +231,10 @@ def new_mentions(text: str, gazetteer: Gazetteer, known: list[Mention],
     """Mentions of new names that do not overlap known mentions, except that a new name
     may contain known ones ("Huawei Andes Training Center"): those known mentions come
     back third, to be dropped."""
-    names = discover(text, gazetteer, toks)
+    names = discover(text, gazetteer, toks, known)
     if not names:
         return [], [], []
-    local = local_gazetteer(names)
+    local = local_gazetteer(names, text, gazetteer)
     known = sorted(known, key=lambda m: (m.start, m.end))
     spans = [(m.start, m.end) for m in known]
     import bisect

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from veeduria.present.report.sentences import claim_sentence
 from veeduria.query import OwnershipLink, Profile
 from veeduria.store.models import Claim
-from veeduria.vocab import label
+from veeduria.vocab import is_cumulative, label, modality_word
 
 
 def money(value: float | None, currency: str | None) -> str:
@@ -29,10 +30,20 @@ def claim_figures(c: Claim) -> str:
     return ", ".join(parts)
 
 
+def modality_tags(c: Claim, lang: str = "en") -> list[str]:
+    """What the claim is, when it is not a plain fact: "did not happen", "planned",
+    "cumulative to date"."""
+    tags = [] if c.modality in ("actual", None) else [modality_word(c.modality, lang)]
+    if is_cumulative(c.meta):
+        tags.append(modality_word("cumulative", lang))
+    return tags
+
+
 def link_text(link: OwnershipLink) -> str:
     share = f" ({link.share * 100:g}%)" if link.share is not None else ""
-    since = f" since {link.claim.date}" if link.claim.date else ""
-    return f"{link.owner.name}{share}{since} [{link.claim.source.title or link.claim.source_id}]"
+    since = f" {link.when()}" if link.claim.date else ""
+    verb = "" if link.kind == "owner" else f"{link.verb()} "  # "owned by" is the default reading
+    return f"{verb}{link.owner.name}{share}{since} [{link.claim.source.title or link.claim.source_id}]"
 
 
 def profile_text(prof: Profile) -> str:
@@ -66,10 +77,14 @@ def profile_text(prof: Profile) -> str:
         for c in claims:
             others = ", ".join(f"{r.entity.name} ({r.role})" for r in c.roles if r.entity_id != e.id)
             figs = claim_figures(c)
+            tags = modality_tags(c)
             head = f"  - {c.date or '----'} {label('predicate', c.predicate)}"
+            head += f" [{', '.join(t.upper() for t in tags)}]" if tags else ""
             head += f": {others}" if others else ""
             head += f" [{figs}]" if figs else ""
             lines.append(head)
+            # The claim written out: a denial reads as one ("did not visit").
+            lines.append(f"      {claim_sentence(c, 'en').text}")
             lines.append(f'      "{c.quote}" — {c.source.title or c.source_id}'
                          f"{', ' + c.source.published if c.source.published else ''}")
     return "\n".join(lines)
@@ -84,7 +99,8 @@ def profile_dict(prof: Profile) -> dict[str, Any]:
         "description": e.description, "foreign": e.foreign, "state_linkage": e.state_linkage,
         "names": [{"name": n.name, "lang": n.lang, "kind": n.kind} for n in e.names],
         "chain": [{"owner": {"id": lk.owner.id, "name": lk.owner.name}, "owned": {"id": lk.owned.id, "name": lk.owned.name},
-                   "share": lk.share, "date": lk.claim.date, "claim": lk.claim.id, "quote": lk.claim.quote,
+                   "share": lk.share, "link": lk.kind, "predicate": lk.claim.predicate,
+                   "date": lk.claim.date, "claim": lk.claim.id, "quote": lk.claim.quote,
                    "source": lk.claim.source_id} for lk in prof.chain],
         "claims": {d: [claim_to_dict(c) for c in cs] for d, cs in prof.claims_by_domain.items()},
     }

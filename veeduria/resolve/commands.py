@@ -194,7 +194,7 @@ def review_decide(ctx, item_id: int, decision: str, entity: str | None, reason: 
 def chain_dict(links) -> list[dict]:  # noqa: ANN001
     return [{"owner": {"id": lk.owner.id, "name": lk.owner.name},
              "owned": {"id": lk.owned.id, "name": lk.owned.name}, "share": lk.share,
-             "predicate": lk.claim.predicate, "date": lk.claim.date, "claim": lk.claim.id,
+             "predicate": lk.claim.predicate, "link": lk.kind, "date": lk.claim.date, "claim": lk.claim.id,
              "quote": lk.claim.quote, "source": lk.claim.source_id,
              "source_title": lk.claim.source.title if lk.claim.source else None}
             for lk in links]
@@ -206,8 +206,10 @@ def chain_dict(links) -> list[dict]:  # noqa: ANN001
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def chain(ctx, name: str, at: str | None, as_json: bool) -> None:
-    """An entity's chain of controlling owners up to its ultimate owner, with evidence."""
-    from veeduria.query import find_entity, ownership_chain
+    """An entity's chain of controlling owners up to its ultimate owner, with evidence. A
+    project or asset starts from its operator or concessionaire. A NAME that fits several
+    entities lists them (exit 1); give the id to choose."""
+    from veeduria.query import find_one, ownership_chain
     from veeduria.text import parse_partial_date
 
     if at:
@@ -216,9 +218,10 @@ def chain(ctx, name: str, at: str | None, as_json: bool) -> None:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--at") from None
     with ctx.store.reader() as session:
-        ent = find_entity(session, name)
-        if ent is None:
-            _fail(f"no entity matches {name!r}")
+        try:
+            ent = find_one(session, name)
+        except LookupError as exc:
+            _fail(str(exc))
         links = ownership_chain(session, ent.id, at)
         if as_json:
             click.echo(json.dumps({"entity": {"id": ent.id, "name": ent.name}, "at": at,
@@ -231,9 +234,8 @@ def chain(ctx, name: str, at: str | None, as_json: bool) -> None:
             click.echo("  no owner recorded")
         for lk in links:
             share = f" {lk.share * 100:g}%" if lk.share is not None else ""
-            since = f" since {lk.claim.date}" if lk.claim.date else ""
-            verb = "supervised by" if lk.claim.predicate == "state_supervised_by" else "owned by"
-            click.echo(f"  <- {verb} {lk.owner.name} ({lk.owner.id}){share}{since}")
+            since = f" {lk.when()}" if lk.claim.date else ""
+            click.echo(f"  <- {lk.verb()} {lk.owner.name} ({lk.owner.id}){share}{since}")
             click.echo(f"     \"{lk.claim.quote}\" [{lk.claim.source.title or lk.claim.source_id}]")
 
 

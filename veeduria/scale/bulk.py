@@ -250,7 +250,8 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
             event("claim", row.id, changes)
             n_written += 1
         counts.claims += n_written
-        src["meta"] = {**(src["meta"] or {}), "extraction": extraction_marker(res.content_hash, n_written)}
+        src["meta"] = {**(src["meta"] or {}), "extraction": extraction_marker(res.content_hash, n_written),
+                       "mentions": res.mentions}
         sources.append({**src, "case_id": None, "created_at": now, "updated_at": now})
         search.append({"kind": "source", "ref_id": src["id"], "title": res.source_search[0],
                        "body": res.source_search[1]})

@@ -71,6 +71,7 @@ class DocResult:
     entities: list[EntityRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    mentions: list[list[Any]] = field(default_factory=list)  # written to the source's meta
     learned: list[EntityInfo] = field(default_factory=list)  # new entities, for the gazetteer
 
 
@@ -165,6 +166,7 @@ def process_document(path: str, ctx: WorkContext, gazetteer: Gazetteer | None = 
         if capped:
             result.warnings.append(f"{path}: extraction stopped at {MAX_CANDIDATES} candidate claims "
                                    "(the limit per document); split the document to get more")
+        result.mentions = found.mention_table
     except Exception as exc:  # noqa: BLE001 - one bad document must not stop the job
         first = str(exc).splitlines()[0][:200] if str(exc) else ""
         return DocResult(path, "error", error=f"{path}: not processed ({exc.__class__.__name__}: {first})")

@@ -27,7 +27,7 @@ from veeduria.screen.rules import (
     rule_dirs,
 )
 from veeduria.text import fold
-from veeduria.vocab import label
+from veeduria.vocab import is_negative, label
 
 # Claims the engine itself needs besides those rules name: ownership (chains, "foreign" through
 # owners) and who operates or builds what (target walks).
@@ -164,8 +164,8 @@ def entity_passes(facts: Facts, eid: str, test: dict[str, Any]) -> bool:
 def claim_passes(node: dict[str, Any], claim: ClaimView, facts: Facts) -> bool:
     if node.get("modality") and claim.modality not in node["modality"]:
         return False
-    if claim.modality == "negated" and "negated" not in (node.get("modality") or ()):
-        return False  # "X did not ..." never triggers a rule written for "X did ..."
+    if is_negative(claim.modality) and claim.modality not in (node.get("modality") or ()):
+        return False  # "X did not ..." (or "X denies ...") never triggers a rule written for "X did ..."
     if node.get("domains") and claim.domain not in node["domains"]:
         return False
     if node.get("sectors"):

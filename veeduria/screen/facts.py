@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from veeduria.store.models import Claim, ClaimEntity, Entity, EntityName
 from veeduria.text import fold
+from veeduria.vocab import is_cumulative
 
 CHUNK = 500
 
@@ -53,6 +54,7 @@ class ClaimView:
     quantity_unit: str | None = None
     source_id: str | None = None
     country: str | None = None
+    cumulative: bool = False  # the amount is a running total up to `date`
 
     def qualifier_in(self, lang: str) -> str | None:
         return self.translations.get(f"qualifier_{lang}") or self.qualifier
@@ -225,4 +227,5 @@ def claim_view_from_rows(c: Claim, roles: list[tuple[str, str]]) -> ClaimView:
                  "quantity_value", "quantity_unit", "source_id", "country"):
         setattr(v, name, getattr(c, name))
     v.translations = {k: val for k, val in (c.meta or {}).items() if k.startswith("qualifier_")}
+    v.cumulative = is_cumulative(c.meta)
     return v

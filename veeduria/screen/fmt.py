@@ -63,23 +63,32 @@ _OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
 def sentence(claim, name_of, lang: str = "en") -> str:  # noqa: ANN001 - ClaimView, callable
     """The claim written out with its predicate's template (veeduria/vocab/predicates.yaml):
     a template may be a list (the first whose plain fields all have values wins) and a
-    [bracketed part] is dropped when a field inside it is empty."""
-    from veeduria.vocab import predicates
+    [bracketed part] is dropped when a field inside it is empty. The modality is always
+    written: by a template made for it ("did not visit"), else by a prefix for a claim that
+    something did not happen ("Not the case: ...") or a marker ("(planned)"); a running
+    total reads "as of <date>, ... (cumulative to date)"."""
+    from veeduria.vocab import modality_word, predicates, template_variants
 
     spec = predicates().get(claim.predicate, {}).get(lang) or {}
-    templates = spec.get(f"template_{claim.modality}") or spec.get("template") or []
-    templates = [templates] if isinstance(templates, str) else list(templates)
-    templates.append("{subject}: " + str(spec.get("label") or claim.predicate) + "[ ({qualifier})]")
+    modality = claim.modality or "actual"
+    cumulative = bool(getattr(claim, "cumulative", False))
+    templates, written_for = template_variants(
+        spec, modality, cumulative=cumulative,
+        plural=len(claim.entities("subject")) > 1)
+    fallback = "{subject}: " + str(spec.get("label") or claim.predicate) + "[ ({qualifier})]"
     values = {role: join((name_of(e) for e in claim.entities(role)), lang)
               for role in ("subject", "object", "counterparty", "instrument", "location",
-                           "beneficiary")}
+                           "beneficiary", "party")}
+    when = claim.date or ""
+    if cumulative and when:
+        when = modality_word("cumulative", lang, "as_of").format(date=when)
     values.update(
         amount=money(claim.amount_value, claim.amount_currency, lang),
         share=share(claim.share, lang),
         quantity=(f"{number(claim.quantity_value, lang)} {claim.quantity_unit or ''}".strip()
                   if claim.quantity_value is not None else ""),
         count=number(claim.quantity_value, lang) if claim.quantity_value is not None else "",
-        date=claim.date or "", when=claim.date or "",
+        date=claim.date or "", when=when,
         qualifier=claim.qualifier_in(lang) or "",
     )
     if not values["location"] and claim.place:
@@ -88,10 +97,20 @@ def sentence(claim, name_of, lang: str = "en") -> str:  # noqa: ANN001 - ClaimVi
     def fill(text: str) -> str:
         return _FIELD.sub(lambda m: values.get(m.group(1), ""), text)
 
-    for template in templates:
+    text = ""
+    for template in [*templates, fallback]:
         plain = _OPTIONAL.sub("", str(template))
-        if all(values.get(f) for f in _FIELD.findall(plain)) or template is templates[-1]:
+        if all(values.get(f) for f in _FIELD.findall(plain)) or template is fallback:
             kept = _OPTIONAL.sub(lambda m: fill(m.group(1)) if all(
                 values.get(f) for f in _FIELD.findall(m.group(1))) else "", str(template))
-            return fill(kept).strip()
-    return ""
+            text = fill(kept).strip()
+            if template is fallback:
+                written_for = modality in ("actual", "reported")
+            break
+    if not written_for:
+        prefix, marker = modality_word(modality, lang, "prefix"), modality_word(modality, lang, "marker")
+        text = prefix + text if prefix else f"{text} ({marker})" if marker else text
+    total = modality_word("cumulative", lang, "marker")
+    if cumulative and total not in text:
+        text += f" ({total})"
+    return text

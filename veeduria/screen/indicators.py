@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from veeduria.screen import fmt
 from veeduria.screen.facts import ClaimView, Facts, load_facts
 from veeduria.screen.taxonomy import taxonomy
-from veeduria.vocab import label
+from veeduria.vocab import is_negative, label
 
 DIMENSIONS = ("domain", "sector", "year")
 FIRM_SCHEMATA = {"Company", "Organization", "LegalEntity"}
@@ -94,6 +94,8 @@ class Indicators:
 def _add(bucket: Bucket, claim: ClaimView, facts: Facts) -> None:
     money = taxonomy()["money"]
     bucket.claims.add(1, claim.id)
+    if is_negative(claim.modality):
+        return  # counted as a claim, but "did not invest" is no presence, money or share
     for eid, _ in claim.roles:
         ent = facts.entity(eid)
         if ent.schema in FIRM_SCHEMATA and facts.is_foreign(eid):

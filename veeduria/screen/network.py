@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from veeduria.screen.facts import Facts, load_facts
 from veeduria.screen.taxonomy import actor_type
-from veeduria.vocab import label
+from veeduria.vocab import is_negative, label
 
 HOST_INSTITUTION_TYPES = {"state_body", "legislature", "police", "military", "academia", "media",
                           "legislator", "business_group", "organization"}
@@ -21,13 +21,16 @@ HOST_INSTITUTION_TYPES = {"state_body", "legislature", "police", "military", "ac
 
 def graph_from_facts(facts: Facts) -> nx.DiGraph:
     """One node per entity; one edge per (subject, other party) pair, with every claim that
-    links them (predicates and claim ids) and a weight equal to their number."""
+    links them (predicates and claim ids) and a weight equal to their number. Claims that
+    something did not happen draw no edge."""
     g = nx.DiGraph()
     for eid, e in facts.entities.items():
         g.add_node(eid, label=e.name, schema=e.schema, country=e.country or "",
                    sector=e.sector or "", foreign=facts.is_foreign(eid),
                    actor_type=actor_type(e.schema, e.sector))
     for c in facts.claims:
+        if is_negative(c.modality):
+            continue  # "X did not visit Y" links nobody
         subjects = c.entities("subject") or [c.roles[0][0]] if c.roles else []
         for s in subjects:
             for other, role in c.roles:

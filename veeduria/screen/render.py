@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from veeduria.query import LINK_VERBS
 from veeduria.screen import fmt
+from veeduria.vocab import modality_word
 
 HEAD = {
     "en": {"findings": "findings", "related": "findings on related parties and claims",
@@ -62,7 +64,13 @@ def scorecard_text(card: dict[str, Any]) -> str:
             lines.append(f"  {e['name']}")
             for link in card["chain"]:
                 share = f" ({fmt.share(link['share'], lang)})" if link["share"] is not None else ""
-                lines.append(f"   <- {link['owner']['name']}{share}  [{link['claim_id']}]")
+                kind = link.get("link", "owner")
+                verb = "" if kind == "owner" else LINK_VERBS[kind][0 if lang == "en" else 1] + " "
+                since = ""
+                if link.get("date"):
+                    word = ("as of", "a") if kind == "operator" else ("since", "desde")
+                    since = f" {word[0 if lang == 'en' else 1]} {link['date']}"
+                lines.append(f"   <- {verb}{link['owner']['name']}{share}{since}  [{link['claim_id']}]")
         else:
             lines.append(f"  {h['none']}")
     money = card["money"]
@@ -70,7 +78,8 @@ def scorecard_text(card: dict[str, Any]) -> str:
         lines += ["", f"{h['money']}:"]
         for direction in ("in", "out"):
             for row in money[direction]:
-                lines.append(f"  {h[direction]:<5} {row['amount']:>18}  {row['modality']:<9} "
+                what = modality_word(row["modality"], lang)
+                lines.append(f"  {h[direction]:<5} {row['amount']:>18}  {what:<10} "
                              f"{row['text']}  [{row['claim_id']}]")
     if card["timeline"]:
         lines += ["", f"{h['timeline']}:"]

@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from veeduria.query import find_entity, ownership_chain
+from veeduria.query import find_one, ownership_chain
 from veeduria.screen import fmt
 from veeduria.screen.engine import Finding, load_rules, screen_facts
 from veeduria.screen.facts import Facts, load_facts
 from veeduria.screen.rules import Rule
 from veeduria.screen.taxonomy import taxonomy
 from veeduria.store.models import Entity
-from veeduria.vocab import label
+from veeduria.vocab import is_negative, label
 
 MONEY_PREDICATES = ("invests_in", "acquired", "donated_to", "project_cost", "arbitration",
                     "caused_loss")
@@ -31,21 +31,35 @@ def split_findings(findings: list[Finding], facts: Facts, entity_id: str) -> tup
 
 def money_flows(facts: Facts, entity_id: str, lang: str = "en") -> dict[str, Any]:
     """Money into the entity (it is the object or beneficiary) and out of it (it is the
-    subject), in USD where known, split by modality."""
+    subject), in USD where known, split by modality. A running total ("spent to date") is
+    never added to other amounts: it has a total of its own, `cumulative`, the latest such
+    figure per counterpart."""
     flows: dict[str, list[dict[str, Any]]] = {"in": [], "out": []}
     totals = {d: {} for d in flows}
+    running: dict[str, dict[tuple[str, ...], tuple[str, float]]] = {d: {} for d in flows}
     for claim in facts.by_entity.get(entity_id, []):
         if claim.predicate not in MONEY_PREDICATES or claim.amount_value is None:
             continue
         direction = "out" if entity_id in claim.entities("subject") else "in"
         row = {"claim_id": claim.id, "predicate": claim.predicate, "modality": claim.modality,
+               "cumulative": claim.cumulative,
                "amount": fmt.money(claim.amount_value, claim.amount_currency, lang),
                "usd": claim.amount_usd, "date": claim.date,
                "counterparts": [facts.name(e) for e, _ in claim.roles if e != entity_id],
                "text": fmt.sentence(claim, facts.name, lang)}
         flows[direction].append(row)
-        if claim.amount_usd is not None:
-            totals[direction][claim.modality] = totals[direction].get(claim.modality, 0.0) + claim.amount_usd
+        if claim.amount_usd is None or is_negative(claim.modality):
+            continue  # listed above, but "did not invest $X" adds to no total
+        if claim.cumulative and claim.modality in ("actual", "reported", "estimated"):
+            key = tuple(sorted(e for e, _ in claim.roles if e != entity_id))
+            when = claim.date_sort or ""
+            if key not in running[direction] or when >= running[direction][key][0]:
+                running[direction][key] = (when, claim.amount_usd)
+            continue
+        totals[direction][claim.modality] = totals[direction].get(claim.modality, 0.0) + claim.amount_usd
+    for direction, latest in running.items():
+        if latest:
+            totals[direction]["cumulative"] = sum(usd for _, usd in latest.values())
     committed = set(taxonomy()["money"]["committed_modalities"])
     return {**flows, "totals_usd": totals,
             "committed_usd": sum(v for d in totals.values() for m, v in d.items() if m in committed)}
@@ -63,7 +77,8 @@ def _chain(session: Session, entity_id: str) -> list[dict[str, Any]]:
     return [{"owner": {"id": link.owner.id, "name": link.owner.name, "schema": link.owner.schema,
                        "country": link.owner.country},
              "owned": {"id": link.owned.id, "name": link.owned.name},
-             "share": link.share, "date": link.claim.date, "claim_id": link.claim.id}
+             "share": link.share, "date": link.claim.date, "claim_id": link.claim.id,
+             "link": link.kind, "predicate": link.claim.predicate}
             for link in ownership_chain(session, entity_id)]
 
 
@@ -92,12 +107,10 @@ def build_scorecard(facts: Facts, entity_id: str, findings: list[Finding],
 
 def scorecard(session: Session, entity: Entity | str, *, lang: str = "en",
               rules: list[Rule] | None = None) -> dict[str, Any]:
-    """The scorecard of a stored entity (an Entity, an id or a name)."""
+    """The scorecard of a stored entity (an Entity, an id or a name). A name that fits
+    several entities raises AmbiguousName (a LookupError listing them)."""
     if isinstance(entity, str):
-        found = find_entity(session, entity)
-        if found is None:
-            raise LookupError(f"no entity matches {entity!r}")
-        entity = found
+        entity = find_one(session, entity)
     rules = load_rules() if rules is None else rules
     facts = load_facts(session)  # every claim: the timeline and money need them all
     facts.entities.setdefault(entity.id, _view(entity))

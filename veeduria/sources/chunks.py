@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from veeduria.extract import DocMeta, Extraction, Gazetteer, extract
+from veeduria.extract.engine import MAX_MENTIONS
 
 CHUNK_CHARS = 100_000
 CONTEXT_CHARS = 20_000  # read again before each piece (see extract_chunked)
@@ -97,6 +98,9 @@ def extract_chunked(text: str, meta: DocMeta, gazetteer: Gazetteer, *, chunk_cha
             if rec.id not in new_ids:
                 new_ids.add(rec.id)
                 out.new_entities.append(rec)
+        room = MAX_MENTIONS - len(out.mention_table)
+        out.mention_table.extend([[row[0] + begin, row[1] + begin, *row[2:]]
+                                  for row in found.mention_table if row[0] + begin >= start][:max(0, room)])
         for claim in found.claims:
             if claim.offsets and claim.offsets[0] + begin < start:
                 continue  # in the context: the previous piece has it

@@ -304,7 +304,8 @@ class Ingestor:
         session.flush()
         written = self._claims(session, found.claims, found.new_entities, rows, result)
         rows.insert(session.connection())
-        src.meta = {**(src.meta or {}), "extraction": _marker(doc.content_hash, written)}
+        src.meta = {**(src.meta or {}), "extraction": _marker(doc.content_hash, written),
+                    "mentions": found.mention_table}
         flag_modified(src, "meta")
         index_entities(session, new_ids)
         result.entities = len(new_ids)
@@ -319,6 +320,7 @@ class Ingestor:
         rows.search.append({"kind": "source", "ref_id": source["id"], "title": source["title"] or source["id"],
                             "body": _source_search_body(source)})
         written = None
+        mentions: list[list[Any]] | None = None
         if want_extract:
             found = self._extract(session, doc, source["id"], doc.published, doc.language, None, None, result)
             stored = _existing(session, Entity.id, [rec.id for rec in found.new_entities]) | batch_entities
@@ -332,10 +334,11 @@ class Ingestor:
             # Claim ids hash the source id, and this source is new: none can be stored yet.
             written = self._claims(session, found.claims, found.new_entities, rows, result,
                                    new_source=True)
+            mentions = found.mention_table
         now = utcnow()
         meta = source["meta"]
         if written is not None:
-            meta = {**(meta or {}), "extraction": _marker(doc.content_hash, written)}
+            meta = {**(meta or {}), "extraction": _marker(doc.content_hash, written), "mentions": mentions}
         rows.sources.append({**source, "meta": meta, "case_id": None, "created_at": now, "updated_at": now})
         result.source_id, result.outcome, result.language = source["id"], "created", doc.language
         return rows

@@ -165,6 +165,11 @@ class Claim(Base):
         """The qualifier in `lang` where the data gives a translation (meta qualifier_<lang>)."""
         return (self.meta or {}).get(f"qualifier_{lang}") or self.qualifier
 
+    @property
+    def cumulative(self) -> bool:
+        """The figure is a running total up to the claim's date (see vocab.is_cumulative)."""
+        return bool((self.meta or {}).get("cumulative"))
+
     roles: Mapped[list[ClaimEntity]] = relationship(
         back_populates="claim", cascade="all, delete-orphan", order_by="ClaimEntity.position"
     )

@@ -26,10 +26,10 @@ from veeduria.present.report.i18n import (
 )
 from veeduria.present.report.sentences import claim_sentence, entity_label, fill
 from veeduria.present.report.strings import strings, t
-from veeduria.query import ownership_chain
+from veeduria.query import OPERATED_SCHEMATA, ownership_chain
 from veeduria.store.models import Claim, ClaimEntity, Entity
 from veeduria.vocab import domains as domain_vocab
-from veeduria.vocab import label
+from veeduria.vocab import is_cumulative, is_negative, label, modality_word
 
 # Claims stated as fact (preferred in the summary).
 FACT_MODALITIES = ("actual", "reported")
@@ -203,7 +203,7 @@ class Builder:
         stated as fact first (ownership has its own section)."""
         facts = []
         for area in self.amap.areas:
-            claims = [c for c in by_area.get(area.id, []) if c.modality not in ("negated",)]
+            claims = [c for c in by_area.get(area.id, []) if not is_negative(c.modality)]
             ranked = sorted(claims, key=lambda c: (c.predicate == "owns", c.modality not in FACT_MODALITIES,
                                                    tuple(-x for x in _salience(c)),
                                                    not (c.date and c.predicate in events), _sort_key(c)))
@@ -244,7 +244,14 @@ class Builder:
                 if ce.entity is not None and ce.entity.foreign and ce.entity.schema in (
                         "Company", "Organization", "LegalEntity"):
                     foreign.setdefault(ce.entity.id, ce.entity)
+            if c.predicate in ("operates", "granted_concession") and not is_negative(c.modality):
+                # A project run by a foreign firm: its chain starts at the operator.
+                for ce in c.roles:
+                    if ce.role == "object" and ce.entity is not None and ce.entity.schema in OPERATED_SCHEMATA:
+                        foreign.setdefault(ce.entity.id, ce.entity)
         found = {eid: ownership_chain(self.session, eid) for eid in sorted(foreign)}
+        found = {eid: chain for eid, chain in found.items()
+                 if chain and (foreign[eid].foreign or any(lk.owner.foreign for lk in chain))}
         found = {eid: chain for eid, chain in found.items() if chain}
         # A firm that appears higher up another firm's chain is shown inside that chain.
         upstream = {link.owner.id for chain in found.values() for link in chain}
@@ -259,7 +266,8 @@ class Builder:
                           "owner": entity_label(link.owner, self.lang),
                           "share": format_percent(link.share, self.lang) if link.share is not None else "",
                           "date": format_date(link.claim.date, self.lang)}
-                text = fill(t("chain_link", self.lang), fields) or ""
+                key = "chain_link" if link.kind in ("owner", "supervisor") else f"chain_link_{link.kind}"
+                text = fill(t(key, self.lang), fields) or ""
                 links.append(Fact(text[0].upper() + text[1:] + ".", link.claim.id,
                                   self.cites.cite(link.claim)))
             path = [entity_label(ent, self.lang)] + [entity_label(x.owner, self.lang) for x in chain]
@@ -354,7 +362,12 @@ class Builder:
         if names("subject"):
             text = f"{names('subject')}: {text}"
         other = names("object") or names("counterparty") or names("location") or claim.place or ""
-        return f"{text} — {other}" if other else text
+        text = f"{text} — {other}" if other else text
+        # A planned visit or a running total is charted as what it is.
+        marker = modality_word(claim.modality, self.lang, "marker")
+        if is_cumulative(claim.meta):
+            marker = ", ".join(x for x in (marker, modality_word("cumulative", self.lang, "marker")) if x)
+        return f"{text} ({marker})" if marker else text
 
     @staticmethod
     def key_events(claims: list[Claim], cfg: dict[str, Any]) -> list[Claim]:
@@ -365,7 +378,8 @@ class Builder:
         standing = set(cfg.get("not_events") or [])
         limit = int(cfg.get("max_events", 24))
         rank = {"day": 0, "month": 1, "year": 2}
-        dated = [c for c in claims if c.date and c.predicate not in standing
+        # A claim that something did not happen is no event ("Xi did not travel to Chancay").
+        dated = [c for c in claims if c.date and c.predicate not in standing and not is_negative(c.modality)
                  and (c.predicate in event_predicates or c.date_precision in ("month", "day"))]
         dated.sort(key=lambda c: (c.predicate not in event_predicates, rank.get(c.date_precision or "year", 3),
                                   -(c.amount_usd or 0), c.date_sort or "", c.id))

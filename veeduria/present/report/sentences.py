@@ -24,11 +24,11 @@ from veeduria.present.report.i18n import (
 )
 from veeduria.present.report.strings import t, unit_label
 from veeduria.store.models import Claim, Entity
-from veeduria.vocab import label, predicates
+from veeduria.vocab import is_cumulative, label, modality_word, predicates, template_variants
 
 FIELD_RE = re.compile(r"\{(\w+)\}")
 OPTIONAL_RE = re.compile(r"\[([^\[\]]*)\]")
-ROLE_FIELDS = ("subject", "object", "counterparty", "instrument", "location", "beneficiary")
+ROLE_FIELDS = ("subject", "object", "counterparty", "instrument", "location", "beneficiary", "party")
 FIGURE_FIELDS = ("amount", "share", "quantity")
 
 
@@ -114,22 +114,21 @@ class Sentence:
     used_fallback: bool
 
 
-def _candidates(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
 def claim_sentence(claim: Claim, lang: str) -> Sentence:
-    """The claim as one sentence in `lang` (without its citation mark)."""
+    """The claim as one sentence in `lang` (without its citation mark). A claim that says
+    something did not happen reads as such ("did not visit", or a "Not the case:" prefix);
+    a running total reads "as of <date> ... (cumulative to date)"."""
     spec = predicates().get(claim.predicate, {}).get(lang, {})
     fields = claim_fields(claim, lang)
     modality = claim.modality or "actual"
-    variant = spec.get(f"template_{modality}")
+    cumulative = is_cumulative(claim.meta)
+    if cumulative and claim.date:
+        fields["when"] = modality_word("cumulative", lang, "as_of").format(
+            date=format_date(claim.date, lang))
     plural = sum(1 for ce in claim.roles if ce.role == "subject") > 1
-    default = (plural and spec.get("template_plural")) or spec.get("template")
+    templates, written_for = template_variants(spec, modality, cumulative=cumulative, plural=plural)
     text, template = None, ""
-    for template in _candidates(variant) or _candidates(default):
+    for template in templates:
         text = fill(template, fields)
         if text is not None:
             break
@@ -137,6 +136,7 @@ def claim_sentence(claim: Claim, lang: str) -> Sentence:
     if text is None:
         template = t("fallback_template", lang)
         text = fill(template, fields) or fields["label"]
+        written_for = modality in ("actual", "reported")
     used = _used(template)
     # Figures, precisions and the date the template left out still reach the reader.
     extras = [fields[f] for f in FIGURE_FIELDS if fields[f] and f not in used
@@ -144,11 +144,17 @@ def claim_sentence(claim: Claim, lang: str) -> Sentence:
     if fields["qualifier"] and "qualifier" not in used:
         extras.append(fields["qualifier"])
     if fields["date"] and not used & {"date", "when"}:
-        extras.append(fields["date"])
+        extras.append(fields["when"] if cumulative else fields["date"])
     if extras:
         text += f" ({'; '.join(extras)})"
-    if variant is None and modality != "actual":
-        marker = t(f"modality_{modality}", lang)
-        if marker:
-            text += f" ({marker})"
-    return Sentence(_finish(text), fallback)
+    text = _finish(text)
+    if not written_for:
+        prefix = modality_word(modality, lang, "prefix")
+        marker = modality_word(modality, lang, "marker")
+        if prefix:
+            text = prefix + text
+        elif marker:
+            text = text[:-1] + f" ({marker})."
+    if cumulative and modality_word("cumulative", lang, "marker") not in text:
+        text = text[:-1] + f" ({modality_word('cumulative', lang, 'marker')})."
+    return Sentence(text, fallback)

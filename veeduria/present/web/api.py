@@ -37,6 +37,7 @@ from veeduria.present.web.data import (
     claim_counts_by_domain,
     claim_dict,
     claim_page,
+    claim_text,
     claims_per_year,
     data_version,
     entity_dict,
@@ -151,6 +152,8 @@ def link_dict(link: Any) -> dict[str, Any]:
     return {"owner": {"id": link.owner.id, "name": link.owner.name, "schema": link.owner.schema},
             "owned": {"id": link.owned.id, "name": link.owned.name, "schema": link.owned.schema},
             "share": link.share, "date": c.date, "claim": c.id, "quote": c.quote,
+            # owner | supervisor | operator | concessionaire (a project starts at its operator)
+            "link": link.kind, "predicate": c.predicate,
             "source": {"id": c.source_id, "title": c.source.title if c.source else None},
             "offsets": [c.offset_start, c.offset_end] if c.offset_start is not None else None}
 
@@ -256,7 +259,8 @@ def api_claim(request: Request, claim_id: str, session: DB) -> dict[str, Any]:
     if claim is None:
         raise WebError(404, f"no claim with id {claim_id!r}")
     out = claim_dict(claim, lang_of(request))
-    out.update({"note": claim.note, "duplicate_of": claim.duplicate_of, "case_id": claim.case_id})
+    out.update({"note": claim.note, "duplicate_of": claim.duplicate_of, "case_id": claim.case_id,
+                "text": claim_text(claim, lang_of(request))})
     return out
 
 

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from veeduria.export.claims import claim_to_dict
+from veeduria.present.report.sentences import claim_sentence
 from veeduria.store.models import AuditEvent, Claim, ClaimEntity, Entity, Source
 from veeduria.text import parse_partial_date
-from veeduria.vocab import label
+from veeduria.vocab import NEGATIVE_MODALITIES, label, modality_word
 
 MAX_LIMIT = 500
 # Deeper pages than this are refused (422): the databases take 64-bit offsets at most, and
@@ -116,6 +117,8 @@ def list_claims(session: Session, f: ClaimFilter, limit: int, offset: int,
 
 
 _CLAIM_COLS = [c for c in Claim.__table__.c if c.name not in ("meta",)]
+# Only the one meta flag a list needs (a JSON path is read the same on both databases).
+_CUMULATIVE = Claim.__table__.c.meta["cumulative"].as_boolean().label("cumulative")
 _SOURCE_COLS = ("title", "url", "filename", "published", "publisher", "language")
 
 
@@ -136,7 +139,7 @@ def claim_page(session: Session, f: ClaimFilter, limit: int, offset: int, lang: 
         return total, []
     src = Source.__table__.c
     rows = {r.id: r for r in session.execute(
-        select(*_CLAIM_COLS, *(src[k].label(f"source_{k}") for k in _SOURCE_COLS))
+        select(*_CLAIM_COLS, _CUMULATIVE, *(src[k].label(f"source_{k}") for k in _SOURCE_COLS))
         .join_from(Claim, Source, Claim.source_id == Source.id).where(Claim.id.in_(ids)))}
     roles: dict[str, list[dict[str, Any]]] = {}
     for r in session.execute(
@@ -163,6 +166,7 @@ def row_dict(r: Any, roles: list[dict[str, Any]], lang: str) -> dict[str, Any]:
                      if r.quantity_value is not None else None),
         "date": r.date, "domain": r.domain, "sector": r.sector, "status": r.status,
         "method": r.method, "confidence": r.confidence, "modality": r.modality,
+        "modality_label": modality_word(r.modality, lang), "cumulative": bool(r.cumulative),
         "qualifier": r.qualifier, "place": r.place, "country": r.country,
         "predicate_label": label("predicate", r.predicate, lang),
         "domain_label": label("domain", r.domain, lang),
@@ -177,7 +181,13 @@ def claim_dict(claim: Claim, lang: str = "en") -> dict[str, Any]:
     out["domain_label"] = label("domain", claim.domain, lang)
     out["sector_label"] = label("sector", claim.sector, lang) if claim.sector else None
     out["date_sort"] = claim.date_sort
+    out["modality_label"] = modality_word(claim.modality, lang)
     return out
+
+
+def claim_text(claim: Claim, lang: str = "en") -> str:
+    """The claim written out with its modality ("Xi Jinping did not visit Chancay")."""
+    return claim_sentence(claim, lang if lang in ("en", "es") else "en").text
 
 
 def entity_dict(ent: Entity) -> dict[str, Any]:
@@ -201,7 +211,9 @@ def claim_counts_by_domain(session: Session, entity_id: str | None = None) -> di
 
 def claims_per_year(session: Session, domain: str | None = None) -> list[tuple[str, int]]:
     year = func.substr(Claim.date_sort, 1, 4)
-    q = (select(year, func.count()).where(Claim.status == "accepted", Claim.date_sort.is_not(None))
+    # Events per year: a claim that something did not happen is listed, never counted.
+    q = (select(year, func.count()).where(Claim.status == "accepted", Claim.date_sort.is_not(None),
+                                          Claim.modality.not_in(NEGATIVE_MODALITIES))
          .group_by(year).order_by(year))
     if domain:
         q = q.where(Claim.domain == domain)
@@ -219,9 +231,10 @@ def timeline(session: Session, domain: str | None = None, limit: int = 1000) -> 
 
 def build_network(session: Session, max_nodes: int = 250, entity_id: str | None = None) -> dict[str, Any]:
     """Entities linked by accepted claims that name two or more of them: each claim links
-    its first entity (the main actor) to each other one."""
+    its first entity (the main actor) to each other one (a denial links no one)."""
     q = (select(ClaimEntity.claim_id, ClaimEntity.entity_id, Claim.predicate, Claim.domain)
-         .join(Claim, Claim.id == ClaimEntity.claim_id).where(Claim.status == "accepted")
+         .join(Claim, Claim.id == ClaimEntity.claim_id)
+         .where(Claim.status == "accepted", Claim.modality.not_in(NEGATIVE_MODALITIES))
          .order_by(ClaimEntity.claim_id, ClaimEntity.position))
     if entity_id:
         q = q.where(ClaimEntity.claim_id.in_(

@@ -11,7 +11,7 @@ from jinja2 import Environment
 from veeduria.present.report import i18n as fmt
 from veeduria.present.text import claim_figures
 from veeduria.text import visible_name
-from veeduria.vocab import domains, label
+from veeduria.vocab import domains, is_cumulative, is_negative, label
 
 EMPTY = "—"
 
@@ -54,6 +54,20 @@ def figures(c: Any, lang: str = "en") -> str:
     return ", ".join(parts)
 
 
+def claim_text(c: Any, lang: str = "en") -> str:
+    """A stored claim written out in the page language, modality included ("did not visit",
+    "as of ... (cumulative to date)"); '' for anything that is not a stored claim."""
+    from veeduria.present.report.sentences import claim_sentence
+
+    if not hasattr(c, "roles") or not hasattr(c, "meta"):
+        return ""
+    return claim_sentence(c, _lang(lang)).text
+
+
+def cumulative(c: Any) -> bool:
+    return is_cumulative(getattr(c, "meta", None)) if not isinstance(c, dict) else bool(c.get("cumulative"))
+
+
 def bars(items: list[tuple[str, int]] | dict[str, int], width: int = 560, bar: int = 22,
          gap: int = 6, label_width: int = 170) -> dict[str, Any]:
     """Geometry of a horizontal bar chart (the template draws it as inline SVG)."""
@@ -87,7 +101,8 @@ def share_of(value: float, top: float) -> float:
 
 def install(env: Environment) -> None:
     env.globals.update(label=label, money=money, figures=figures, bars=bars, columns=columns,
-                       all_domains=domains, count=count, percent=percent, share_of=share_of)
+                       all_domains=domains, count=count, percent=percent, share_of=share_of,
+                       claim_text=claim_text, negative=is_negative, cumulative=cumulative)
     env.filters["pct"] = lambda v: "" if v is None else f"{v * 100:g}%"
     # File names and titles shown as they are: no bidirectional tricks.
     env.filters["visible"] = lambda v: v if v is None else visible_name(str(v))

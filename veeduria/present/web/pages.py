@@ -38,6 +38,7 @@ from veeduria.present.web.data import (
     ClaimFilter,
     claim_counts_by_domain,
     claim_query,
+    claim_text,
     claims_per_year,
     highlight,
     list_claims,
@@ -261,9 +262,9 @@ def source_page(request: Request, source_id: str, session: DB) -> HTMLResponse:
     claims = source_claims(session, src.id)
     text = src.text
     lang = request.state.lang
-    # What each highlight says, for its tooltip: "owns: A, B".
-    summaries = {c.id: f"{label('predicate', c.predicate, lang)}: "
-                       f"{', '.join(r.entity.name for r in c.roles)}" for c in claims}
+    # What each highlight says, for its tooltip: the claim written out, so that a denial
+    # reads as one ("Xi Jinping did not visit Chancay").
+    summaries = {c.id: claim_text(c, lang) for c in claims}
     return render(request, "source.html", {
         "s": src, "claims": claims, "segments": highlight(text, claims) if text else None,
         "summaries": summaries,
