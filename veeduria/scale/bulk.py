@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from veeduria.extract.dedupe import key_of
 from veeduria.model import ClaimRecord
 from veeduria.scale.claim_index import EntityClaimIndex
-from veeduria.scale.work import DocResult, claim_search_doc, extraction_marker
+from veeduria.scale.work import DocResult, extraction_marker
 from veeduria.store import Store
 from veeduria.store.busy import is_busy
 from veeduria.store.models import (
@@ -211,8 +211,6 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
         search.append({"kind": "entity", "ref_id": ent.id, "title": ent.search[0], "body": ent.search[1]})
         event("entity", ent.id, {k: v for k, v in ent.values.items() if v and k != "id"})
     counts.entities = len(mine)
-    stored_names = dict(conn.execute(select(Entity.id, Entity.name).where(
-        Entity.id.in_(sorted(candidates)))).tuples().all()) if candidates else {}
 
     stored_claims = existing_ids(conn, Claim.id, (c.id for r in fresh for c in r.claims))
     sources, claims, roles, written = [], [], [], []
@@ -238,11 +236,9 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
             claims.append({**values, "created_at": now, "updated_at": now})
             roles.extend({"claim_id": row.id, "entity_id": e, "role": r, "position": p}
                          for e, r, p in row.roles)
+            # The worker named the roles as the sequential ingest does (the document's own
+            # spelling for its new entities, else the gazetteer's, which learned in order).
             title, body = row.search
-            names_now = [stored_names.get(e, known_names.get(e, n))
-                         for (e, _, _), n in zip(row.roles, row.role_names, strict=True)]
-            if names_now != row.role_names:  # an entity was first stored under another spelling
-                title, body = claim_search_doc(row.values, names_now)
             search.append({"kind": "claim", "ref_id": row.id, "title": title, "body": body})
             changes = {k: v for k, v in row.values.items() if v is not None and k not in ("meta", "id")}
             if values["duplicate_of"]:

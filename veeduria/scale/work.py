@@ -176,8 +176,9 @@ def process_document(path: str, ctx: WorkContext, gazetteer: Gazetteer | None = 
         # inserts those not stored meanwhile, so claims never name a missing entity.
         if rec.id not in ctx.stored_entities:
             result.entities.append(entity_row(rec))
-            names.setdefault(rec.id, rec.name)
             result.learned.append(EntityInfo(rec.id, rec.name, rec.schema))
+    # As the sequential ingest: a document's own spelling of the entities it found new.
+    names.update((rec.id, rec.name) for rec in found.new_entities)
     for rec in found.claims:
         problems = rec.problems()
         if problems:
