@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "veeduria.present.commands",
     "veeduria.present.report.commands",
     "veeduria.scale.commands",
+    "veeduria.monitor.commands",
 )
 
 
@@ -136,10 +137,31 @@ def show(ctx: Context, name: str, as_json: bool) -> None:
         except LookupError as exc:
             fail(str(exc))
         prof = profile(session, ent)
+        events = _events_of(session, ent.id)
         if as_json:
-            click.echo(json.dumps(profile_dict(prof), indent=2, ensure_ascii=False))
+            out = profile_dict(prof)
+            out["events"] = [ev.to_dict() for ev in events]
+            out["conflicts"] = [{"event": ev.id, **c.to_dict()} for ev in events for c in ev.conflicts]
+            click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         else:
             click.echo(profile_text(prof))
+            if events:
+                from veeduria.resolve.events import conflict_lines
+
+                click.echo("\nevents told by several claims (veeduria event ID):")
+                for ev in events:
+                    click.echo(f"  {ev.id}  {ev.title()}  [{ev.corroboration} independent source(s)]")
+                    for c in ev.conflicts:
+                        click.echo("\n".join(conflict_lines(c, "    ")))
+
+
+def _events_of(session, entity_id: str) -> list:  # noqa: ANN001
+    """The entity's events of two or more claims (empty when resolution is not installed)."""
+    try:
+        from veeduria.resolve.events import events_for_entities
+    except ModuleNotFoundError:
+        return []
+    return [ev for ev in events_for_entities(session, [entity_id]) if len(ev.members) > 1]
 
 
 @cli.command()
@@ -176,18 +198,48 @@ STATUS_OPTION = click.option(
     help="Only claims with this status (repeatable; default: all for claims/csv, accepted for ftm).")
 
 
+def check_since(_ctx: click.Context, _param: click.Parameter, value: str | None):  # noqa: ANN201
+    """Option callback: --since is an ISO date or timestamp (UTC unless it has an offset)."""
+    from veeduria.export.delta import parse_since
+
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+SINCE_OPTION = click.option(
+    "--since", callback=check_since, metavar="TIMESTAMP",
+    help="Only what was written or changed since then (ISO date or time, UTC; e.g. 2026-12-01T08:00Z).")
+
+
 @export.command("claims")
 @click.option("-o", "--output", help="Output file (default: stdout).")
 @STATUS_OPTION
 @click.option("--domain")
+@SINCE_OPTION
 @pass_ctx
-def export_claims(ctx: Context, output: str | None, statuses: tuple[str, ...], domain: str | None) -> None:
+def export_claims(ctx: Context, output: str | None, statuses: tuple[str, ...], domain: str | None,
+                  since) -> None:  # noqa: ANN001
     """Claims as JSON Lines (shared/spec/claims-jsonl.md)."""
     from veeduria.export.claims import write_claims_jsonl
 
     with ctx.store.reader() as session, _open_out(output) as out:
-        n = write_claims_jsonl(session, out, statuses=statuses or None, domain=domain)
+        n = write_claims_jsonl(session, out, statuses=statuses or None, domain=domain, since=since)
     click.echo(f"{n} claims written", err=True)
+
+
+@export.command("entities")
+@click.option("-o", "--output", help="Output file (default: stdout).")
+@SINCE_OPTION
+@pass_ctx
+def export_entities(ctx: Context, output: str | None, since) -> None:  # noqa: ANN001
+    """Entities as JSON Lines (id, schema, names, country, linkage, updated_at)."""
+    from veeduria.export.delta import write_entities_jsonl
+
+    with ctx.store.reader() as session, _open_out(output) as out:
+        n = write_entities_jsonl(session, out, since)
+    click.echo(f"{n} entities written", err=True)
 
 
 @export.command("ftm")

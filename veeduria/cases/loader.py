@@ -61,6 +61,7 @@ class LoadResult:
     skipped: bool
     counts: dict[str, int]
     quote_warnings: list[str] = field(default_factory=list)
+    conflicts_queued: int = 0  # events whose sources disagree, newly in the review queue
 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
@@ -295,4 +296,9 @@ def load_case(store: Store, case: str | Path, *, actor: str = "loader", force: b
             session.add(LoadedCase(id=data.id, digest=data.digest, counts=counts))
         else:
             loaded.digest, loaded.counts = data.digest, counts
-    return LoadResult(data.id, False, counts)
+        session.flush()
+        # Sources that disagree about one event go to the review queue.
+        from veeduria.resolve.events import sync_conflicts
+
+        queued = sync_conflicts(session)
+    return LoadResult(data.id, False, counts, conflicts_queued=queued)

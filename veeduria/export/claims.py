@@ -48,9 +48,28 @@ def claim_to_dict(claim: Claim) -> dict[str, Any]:
     return out
 
 
+def add_event_fields(out: dict[str, Any], claim: Claim, event: Any | None) -> dict[str, Any]:
+    """Extension fields (the spec allows additions): the claim's event, how many independent
+    sources tell it, where they disagree, and a dataset row as a readable record."""
+    from veeduria.importers.common import claim_record
+
+    src = claim.source
+    out["event"] = event.id if event is not None else None
+    out["corroboration"] = event.corroboration if event is not None else 1
+    out["conflicts"] = ([{"field": c.field, "values": [{"claim": v["claim_id"], "value": v["value"]}
+                                                       for v in c.values]} for c in event.conflicts]
+                        if event is not None else [])
+    out["record"] = claim_record(claim.meta, src.kind, src.title, src.filename, claim.quote)
+    return out
+
+
 def iter_claims(session: Session, *, statuses: tuple[str, ...] | None = None,
-                domain: str | None = None, since: str | None = None) -> Iterator[Claim]:
-    """All claims in id order, fetched in batches so millions fit in memory."""
+                domain: str | None = None, since: Any = None) -> Iterator[Claim]:
+    """All claims in id order, fetched in batches so millions fit in memory; with `since`
+    (a datetime or ISO text, UTC), only those written or changed since then."""
+    from veeduria.export.delta import parse_since
+
+    since = parse_since(since)
     last = ""
     while True:
         q = (select(Claim).where(Claim.id > last).order_by(Claim.id).limit(BATCH)
@@ -61,7 +80,7 @@ def iter_claims(session: Session, *, statuses: tuple[str, ...] | None = None,
         if domain:
             q = q.where(Claim.domain == domain)
         if since:
-            q = q.where(Claim.created_at >= since)
+            q = q.where(Claim.updated_at >= since)
         batch = list(session.scalars(q))
         if not batch:
             return
@@ -70,9 +89,26 @@ def iter_claims(session: Session, *, statuses: tuple[str, ...] | None = None,
         session.expunge_all()
 
 
+def _iso(when: Any) -> str | None:
+    return when.replace(microsecond=0).isoformat() + "Z" if when else None
+
+
 def write_claims_jsonl(session: Session, out: IO[str], **filters: Any) -> int:
+    events = _events_by_claim(session)
     n = 0
     for claim in iter_claims(session, **filters):
-        out.write(json.dumps(claim_to_dict(claim), ensure_ascii=False) + "\n")
+        row = add_event_fields(claim_to_dict(claim), claim, events.get(claim.id))
+        # When it was written and last changed (UTC), for consumers of deltas (--since).
+        row["created_at"] = _iso(claim.created_at)
+        row["updated_at"] = _iso(claim.updated_at)
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
         n += 1
     return n
+
+
+def _events_by_claim(session: Session) -> dict[str, Any]:
+    try:
+        from veeduria.resolve.events import all_events
+    except ModuleNotFoundError:
+        return {}
+    return {cid: ev for ev in all_events(session, ("accepted", "candidate")) for cid in ev.claim_ids}

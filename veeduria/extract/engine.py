@@ -24,6 +24,7 @@ from veeduria.extract.names import NewName, new_mentions
 from veeduria.extract.scan import tokens
 from veeduria.extract.sentences import sentence_spans
 from veeduria.extract.states import keep_state
+from veeduria.extract.world import world_records
 from veeduria.model import ClaimRecord, EntityRecord, Quantity
 from veeduria.vocab import NEGATIVE_MODALITIES, PARTY_ROLE, predicates
 
@@ -37,6 +38,40 @@ _FALLBACK_RELATION = {k: Relation(v, "economy") for k, v in FALLBACK.items()}
 _CUMULATIVE = re.compile(r"(?<!\w)(?:to\s+date|so\s+far|thus\s+far|as\s+of\s+(?:now|today)|cumulative(?:ly)?|"
                          r"hasta\s+(?:la\s+fecha|ahora|el\s+momento)|a\s+la\s+fecha|acumulad[oa]s?|"
                          r"en\s+lo\s+que\s+va)(?!\w)", re.IGNORECASE)
+# "..., pledging to invest", "..., agreeing to buy", ", con el compromiso de invertir": a
+# participle clause whose subject is the sentence's first actor.
+_PARTICIPLE_BEFORE = re.compile(r",\s+(?:\w+ing|comprometi[ée]ndose|acordando|prometiendo)\s+(?:to\s+|a\s+)?$",
+                                re.IGNORECASE)
+_SPEAKER_AFTER = re.compile(r"[\s,]*(?:\([^()]{0,40}\)\s*)?(?:,\s*(?:the|a|an|el|la)?\s*[\w\s'’-]{0,60},\s*)?"
+                            r"(?:said|says|told|added|noted|stated|announced|reported|explained|wrote|dijo|afirmó|"
+                            r"señaló|declaró|explicó|indicó|informó|aseguró|agregó|añadió|sostuvo|anunció)\b",
+                            re.IGNORECASE)
+_SPEAKER_BEFORE = re.compile(r"(?:said|says|told|reported|according\s+to|dijo|afirmó|señaló|declaró|explicó|"
+                             r"indicó|informó|aseguró|agregó|añadió|sostuvo|anunció|según)\s+(?:the\s+|el\s+|la\s+|"
+                             r"los\s+|las\s+)?(?:(?:diario|newspaper|periódico|agencia|agency|portal|medio|outlet)\s+)?$",
+                             re.IGNORECASE)
+
+
+def _is_speaker(text: str, m: Mention) -> bool:
+    """Whether a mention is the source of what the sentence says, not an actor in it."""
+    after = _SPEAKER_AFTER.match(text, m.end, m.end + 110)
+    if after is not None and after.end() - m.end <= 110:
+        rest = text[after.end():after.end() + 60]
+        # "X said it would buy Y": X is still the buyer; only a speaker closing the sentence
+        # or introducing someone else's act ("said authorities ordered") is left out.
+        if not re.match(r"\s+(?:(?:that\s+)?(?:it|they|he|she|we|the\s+company)\b|que\s+(?:la\s+empresa|su\b))",
+                        rest, re.IGNORECASE):
+            return True
+    return _SPEAKER_BEFORE.search(text, max(0, m.start - 40), m.start) is not None
+
+
+_CREDIT_LINE = re.compile(r"\s*(?:(?:Additional\s+)?(?:Reporting|Editing|Writing|Compiled|Edited)\s+by\b|"
+                          r"(?:Con\s+informaci[óo]n\s+de|Edici[óo]n\s+de|Redacci[óo]n|Por)\s*:)", re.IGNORECASE)
+_POSSESSIVE_STAKE = re.compile(r"['’]s\s+(?:[\d.,]+\s*(?:%|percent|per\s+cent)\s+)?(?:\w+\s+)?"
+                               r"(?:stake|shares|interest|holding|assets|unit|business|operations)\b", re.IGNORECASE)
+_STAKE_IN = re.compile(r"(?:stake|shares|interest|holding|assets|operations|business)\s+in\s+(?:the\s+)?$", re.IGNORECASE)
+_IN_BEFORE = re.compile(r"(?<!\w)(?:in|en)\s+(?:the\s+|el\s+)?$", re.IGNORECASE)
+_FIGURE_PREDICATES = frozenset({"market_share", "stated_figure", "has_capacity", "project_cost"})
 _COOCCURRENCE = Relation("associated_with", "economy")
 _PARTITIVE = {"de", "of", "in", "en"}
 # Between two coordinated actors: "and the Bolivian Minister of Defense", "y el embajador".
@@ -131,6 +166,8 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     if gazetteer.state_ids:
         known = [m if m.entity_id not in gazetteer.state_ids else dataclasses.replace(m, new=True)
                  for m in known if m.entity_id not in gazetteer.state_ids or keep_state(text, m)]
+    if gazetteer.world_ids:
+        known = [dataclasses.replace(m, new=True) if m.entity_id in gazetteer.world_ids else m for m in known]
     fresh, new_names, covered = new_mentions(text, gazetteer, known, toks)
     if covered:
         gone = {id(m) for m in covered}
@@ -158,6 +195,7 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     for n in new_names:
         entities[n.entity_id] = EntityInfo(n.entity_id, n.name, n.schema)
     builder = _Builder(text, meta, entities, lex)
+    builder.state_ids = gazetteer.state_ids
     result = Extraction(mentions=mentions, words=_count_words(text))
     paragraphs = discourse.paragraph_starts(text)
     sentences: dict[int, _Sentence] = {}
@@ -174,6 +212,8 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
         sent_dates = by_date.get(i, [])
         sent_mentions = by_mention.get(i, [])
         sent_figs_all = by_figure.get(i, [])
+        if _CREDIT_LINE.match(text, span[0], span[1]):
+            continue  # "Reporting by X; editing by Y": who wrote the story, not who did anything
         if not sent_mentions and not sent_figs_all:
             para_date = sent_dates[-1] if sent_dates else para_date
             continue
@@ -234,6 +274,9 @@ def _extract(text: str, meta: DocMeta, gazetteer: Gazetteer) -> Extraction:
     used = {eid for c in result.claims for eid, _ in c.entities}
     result.new_entities = [_entity_record(n, meta) for n in new_names if n.entity_id in used]
     result.new_entities += [_state_record(entities[eid], meta) for eid in sorted(used & gazetteer.state_ids)]
+    # Reference data, not a discovery of this document: no `found_in`, so every ingest path
+    # (and every order of documents) writes the same record.
+    result.new_entities += world_records(used, gazetteer.world_ids)
     result.mention_table = [[m.start, m.end, m.text, m.entity_id,
                              entities[m.entity_id].schema if m.entity_id in entities else None]
                             for m in mentions[:MAX_MENTIONS]]
@@ -377,6 +420,7 @@ class _Builder:
         self.lex = lex
         self.pub = parse_published(meta.published)
         self.preds = predicates()
+        self.state_ids: set[str] = set()
 
     # -- one sentence -------------------------------------------------------------------
     def sentence(self, span: tuple[int, int], mentions: list[Mention], figures: list[Figure],
@@ -385,6 +429,13 @@ class _Builder:
         dates = [d for d in dates if not any(f.start <= d.start < f.end for f in figures)]
         self.para_date = para_date
         self.sent_mentions = mentions
+        # "agreed to buy X's stake in Y": "stake in" repeats the purchase; one claim, the verb's.
+        kept: list[_Trigger] = []
+        for trig in triggers:
+            if not any(k.relation.predicate == trig.relation.predicate and trig.start - k.end <= 80
+                       for k in kept):
+                kept.append(trig)
+        triggers = kept
         claims: list[ClaimRecord] = []
         groups: dict[int, list[Figure]] = {i: [] for i in range(len(triggers))}
         orphans: list[Figure] = []
@@ -447,6 +498,8 @@ class _Builder:
                     rel: Relation, figs: list[Figure], mentions: list[Mention],
                     dates: list[DateMention], sectors: list[_At], modalities: list[_At],
                     real_trigger: bool) -> list[ClaimRecord]:
+        if rel.predicate in _FIGURE_PREDICATES and not figs:
+            return []  # "market share" with no share: the word was not about a figure
         roles = self._roles(rel, t_start, t_end, mentions)
         if not roles:
             return []
@@ -467,6 +520,9 @@ class _Builder:
                mentions: list[Mention]) -> list[tuple[Mention, str]]:
         allowed = self.preds.get(rel.predicate, {}).get("roles", [])
         text = self.text
+        # Who says it is not who does it: "..., Glencore Xstrata said", "informó el Diario
+        # Financiero", "the minister, X, said that". Speakers join the claim as parties.
+        mentions = [m for m in mentions if not _is_speaker(text, m)] or mentions
         before = [m for m in mentions if m.start < t_start or (m.start <= t_start and m.end > t_start)]
         after = [m for m in mentions if m.start >= t_end and (m.start - t_end <= 160 or self._prep_before(m, t_end) in rel.preps)]
         chosen: list[tuple[Mention, str]] = []
@@ -478,6 +534,10 @@ class _Builder:
             info = self.entities.get(m.entity_id)
             if info is not None and info.schema in PLACE_SCHEMATA:
                 role = "location"
+            elif role != "subject" and _IN_BEFORE.search(text, max(0, m.start - 8), m.start) and (
+                    m.entity_id.startswith("state-") or m.entity_id in self.state_ids):
+                # "assets in Peru", "operaciones en Chile": where, not what
+                role = "location" if "location" in allowed else PARTY_ROLE
             if role not in allowed:
                 return
             taken.add(m.entity_id)
@@ -486,8 +546,9 @@ class _Builder:
         # A participle clause (", granting the latter 30 million RMB") has the sentence's
         # subject: the first actor of the sentence; the nearest one is then the object.
         actors = [m for m in before if not self._is_place(m) and not _LOCATIVE.search(text, max(0, m.start - 8), m.start)]
-        if (actors and len(actors) > 1 and text[max(0, t_start - 2):t_start] == ", "
-                and text[t_start:t_end].lower().endswith("ing")):
+        if actors and len(actors) > 1 and (
+                (text[max(0, t_start - 2):t_start] == ", " and text[t_start:t_end].lower().endswith("ing"))
+                or _PARTICIPLE_BEFORE.search(text, max(0, t_start - 40), t_start)):
             add(actors[0], rel.before)
             add(actors[-1], rel.after)
             before = []
@@ -557,7 +618,27 @@ class _Builder:
             m, role = chosen[0]
             if role != "location":
                 chosen[0] = (m, "subject")
+        if rel.predicate == "acquired" and "counterparty" in allowed:
+            chosen = self._seller_by_possessive(chosen, after, allowed)
         return chosen
+
+    def _seller_by_possessive(self, chosen: list[tuple[Mention, str]], after: list[Mention],
+                              allowed: list[str]) -> list[tuple[Mention, str]]:
+        """"buy Glencore's stake in Las Bambas": the owner of the stake sells it, and what
+        the stake is in is what is bought."""
+        text = self.text
+        out = list(chosen)
+        for k, (m, role) in enumerate(out):
+            if role == "subject" or not _POSSESSIVE_STAKE.match(text, m.end):
+                continue
+            out[k] = (m, "counterparty")
+            target = next((o for o in after if o.start > m.end
+                           and _STAKE_IN.search(text, max(m.end, o.start - 30), o.start)), None)
+            if target is not None and "object" in allowed:
+                out = [(x, "object" if x is target else r) for x, r in out]
+                if not any(x is target for x, _ in out):
+                    out.append((target, "object"))
+        return out
 
     def _prep_before(self, m: Mention, floor: int) -> str:
         """The word before a mention, skipping an article: "to the Royal Bahamas..." -> "to"."""

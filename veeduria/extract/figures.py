@@ -335,6 +335,13 @@ def _word_or_int(raw: str) -> float | None:
 _SHARE_STARTERS = set(WORD_NUMBERS) | {"half", "la", "mitad", "una", "three", "tres", "dos", "two", "un", "one"}
 
 
+_CHANGE_BEFORE = re.compile(
+    r"(?<!\w)(?:gr[eo]w(?:s|n|ing)?|rose|rise[sn]?|rising|increas\w*|fell|fall(?:s|en|ing)?|drop\w*|declin\w*|"
+    r"jump\w*|surg\w*|climb\w*|slid\w*|plung\w*|up|down|crec\w*|aument\w*|ca[ey]\w*|baj\w*|subi\w*|"
+    r"disminu\w*|repunt\w*)\s+(?:by\s+|en\s+|un\s+|a\s+|some\s+|about\s+|around\s+|casi\s+|cerca\s+de\s+)*$",
+    re.IGNORECASE)
+
+
 def find_shares(text: str, toks: list[tuple[int, str]] | None = None,
                 starts: list[int] | None = None) -> list[Figure]:
     if starts is None:
@@ -342,6 +349,8 @@ def find_shares(text: str, toks: list[tuple[int, str]] | None = None,
         starts = [pos for pos, word in toks if word[0].isdigit() or word.lower() in _SHARE_STARTERS]
     out = []
     for m in _anchored(SHARE_RE, text, starts):
+        if _CHANGE_BEFORE.search(text, max(0, m.start() - 30), m.start()):
+            continue  # "expected to grow by 13%": a change, not a share of anything
         if m.group("pct"):
             value = parse_number(m.group("pct").replace(",", ".")) / 100
             end = m.end()

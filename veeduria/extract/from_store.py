@@ -14,7 +14,7 @@ from veeduria.store.models import Claim, ClaimEntity, Entity, EntityName
 
 def gazetteer_from_store(session: Session) -> Gazetteer:
     """Every entity name and alias; names of merged entities point to the survivor."""
-    gz = Gazetteer()
+    gz = Gazetteer(world=True)  # the world's state-linked actors the store does not hold
     merged: dict[str, str] = {}
     for ent in session.scalars(select(Entity)):
         if ent.merged_into:

@@ -92,12 +92,17 @@ class Gazetteer:
     """Known names -> entities. `find(text)` returns non-overlapping mentions, longest first."""
 
     def __init__(self, entities: Iterable[EntityInfo] = (),
-                 names: Iterable[tuple[str, str]] = (), states: bool = True) -> None:
+                 names: Iterable[tuple[str, str]] = (), states: bool = True,
+                 world: bool = False) -> None:
         self.entities: dict[str, EntityInfo] = {}
         # Sovereign states (states.yaml) whose names the store does not know join the big
         # regex when it is compiled: candidate entities, listed here by id.
         self.with_states = states
         self.state_ids: set[str] = set()
+        # Likewise the world's PRC state-linked actors and other known parties
+        # (veeduria/extract/world/actors.csv), listed by id in world_ids.
+        self.with_world = world
+        self.world_ids: set[str] = set()
         self._by_key: dict[str, list[str]] = {}
         self._surfaces: set[str] = set()
         self._regex: re.Pattern[str] | None = None
@@ -154,6 +159,8 @@ class Gazetteer:
         if self._regex is None:
             if self.with_states:
                 self._add_states()
+            if self.with_world:
+                self._add_world()
             self._regex = _compile(self._surfaces)
             self._recent = set()
             self._recent_regex = None
@@ -162,13 +169,55 @@ class Gazetteer:
     def _add_states(self) -> None:
         from veeduria.extract.states import state_entity, states
 
-        for surface, code in states().by_surface.items():
-            if self._by_key.get(_key(surface)):
-                continue  # the store's own entity for this name wins ("Peru" -> its government)
-            info = state_entity(code)
-            self.entities.setdefault(info.id, info)
-            self.state_ids.add(info.id)
-            self.add_name(surface, info.id)
+        known = states()
+        owners: dict[str, str | None] = {}
+        # Plain names ("Serbia", "EE.UU.") then government phrases ("the Serbian government",
+        # "gobierno serbio"). A name the store knows is the store's. When the store knows the
+        # state itself (a public body of that country named "Peru"), its government phrases
+        # are that entity's too, and its other plain names are left to the store (they would
+        # bypass keep_state's checks: "US $4.8 million"); otherwise they stand for a
+        # candidate state entity.
+        government = [(s, c, True) for s, c in known.government.items()]
+        for surface, code, is_government in [*((s, c, False) for s, c in known.by_surface.items()),
+                                             *government]:
+            if code not in owners:
+                owners[code] = self._store_state(code)
+            owner = owners[code]
+            ids = self._by_key.get(_key(surface))
+            if ids and state_entity(code).id not in ids and (owner is None or owner not in ids):
+                continue  # another entity of the store answers to this name
+            if owner is not None and not is_government:
+                continue
+            if owner is None:
+                info = state_entity(code)
+                self.entities.setdefault(info.id, info)
+                self.state_ids.add(info.id)
+                owner = info.id
+            self.add_name(surface, owner)
+
+    def _store_state(self, code: str) -> str | None:
+        from veeduria.extract.states import state_entity, states
+
+        candidate = state_entity(code).id
+        for name in (states().display[code], *states().spanish.get(code, ())):
+            for ent_id in self._by_key.get(_key(name)) or ():
+                info = self.entities.get(ent_id)
+                if ent_id != candidate and info is not None and info.schema == "PublicBody" \
+                        and (info.country or code).lower() == code:
+                    return ent_id
+        return None
+
+    def _add_world(self) -> None:
+        from veeduria.extract.world import world_entities
+
+        for info, aliases, _meta in world_entities():
+            for surface in (info.name, *aliases):
+                ids = self._by_key.get(_key(surface))
+                if ids and info.id not in ids:
+                    continue  # the store's own entity (or an earlier world entity) wins
+                self.entities.setdefault(info.id, info)
+                self.world_ids.add(info.id)
+                self.add_name(surface, info.id)
 
     def _case_ok(self, found: str) -> bool:
         if len(found) >= _CASE_SENSITIVE_LEN and not found.isupper():

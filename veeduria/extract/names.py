@@ -74,8 +74,15 @@ def _clean(name: str) -> str:
     return name
 
 
+# A stock ticker ("STGRD.UL", "601899.SS") or a wire agency's dateline tag ("(AP)"): not an actor.
+_TICKER = re.compile(r"^[A-Z0-9]{1,8}\.[A-Z]{1,3}$")
+_WIRES = frozenset({"AP", "AFP", "EFE", "Reuters", "DPA", "ANSA", "Bloomberg", "UPI", "IPS"})
+
+
 def _usable(name: str, gazetteer: Gazetteer) -> bool:
     if len(name) < 2 or name in _STOP or name in _MONTHS or name.isdigit():
+        return False
+    if _TICKER.match(name) or name in _WIRES:
         return False
     if not any(ch.isalpha() for ch in name) or gazetteer.ids_for(name) or _PLURAL_PAIR.match(name):
         return False
@@ -152,6 +159,8 @@ def discover(text: str, gazetteer: Gazetteer, toks: list[tuple[int, str]] | None
         if m is None:
             continue
         exp, acr = _second_of_pair(_clean(m.group("exp"))), m.group("acr")
+        if acr.lower() in propernames.CURRENCIES:
+            continue  # "dólares canadienses (CAD)": a currency code, not an acronym of a name
         if len(exp.split()) == 1:  # "Kuomintang (KMT)": the letters in order in the word
             exp = exp if _initials_in(acr, exp) else ""
         if exp and _usable(exp, gazetteer) and exp not in found:

@@ -34,6 +34,7 @@ Keep = Callable[[str, str, int], None]
 _CAP = rf"[{UPPER}][\w'’&-]{{0,39}}(?:\.(?=[{UPPER}])[\w'’&-]{{1,20}})?(?![\w'’&-])"
 _JOIN = r"(?:of|for|on|de|del|de[ \t]+la|de[ \t]+las|de[ \t]+los|la|y|and|&|e)"
 _RUN = re.compile(rf"(?<![\w'’-]){_CAP}(?:[ \t]+(?:{_JOIN}[ \t]+)?{_CAP}){{0,7}}")
+_DATELINE = re.compile(r"\s*(?:,|\(|[-–—]\s)")
 _ROMAN = re.compile(r"^(?:I{1,3}|IV|V|VI{1,3}|IX|X)$")
 # Where a sentence (or a quotation, a list item) starts, the first word is capitalised anyway.
 _OPENERS = re.compile(r"(?:^|[.!?:;]\s+|\n\s*|[\"“«(¿¡—–-]\s*)$")
@@ -69,9 +70,16 @@ def _common() -> frozenset[str]:
 
 
 # ISO 4217 and everyday currency words: written in capitals, never an actor.
-_CURRENCIES = frozenset({"rmb", "usd", "eur", "cny", "pen", "gbp", "jpy", "brl", "ars", "clp",
-                         "cop", "mxn", "bob", "crc", "ves", "uyu", "pyg", "gcl", "peso", "pesos",
-                         "bolivianos", "soles", "reais", "yuan", "renminbi", "dollars", "euros"})
+CURRENCIES = frozenset({"rmb", "usd", "eur", "cny", "pen", "gbp", "jpy", "brl", "ars", "clp",
+                        "cop", "mxn", "bob", "crc", "ves", "uyu", "pyg", "gcl", "cad", "aud", "sgd",
+                        "hkd", "twd", "kes", "myr", "idr", "inr", "huf", "rsd", "zar", "ngn", "aoa",
+                        "etb", "xaf", "krw", "rub", "try", "thb", "vnd", "chf", "sek", "nok", "dkk",
+                        "peso", "pesos", "bolivianos", "soles", "reais", "yuan", "renminbi", "dollars",
+                        "euros"})
+_CURRENCIES = CURRENCIES
+# Capitalised terms of economics that are not actors.
+_NOT_NAME_PHRASES = frozenset({"producto interno bruto", "producto bruto interno", "gross domestic product",
+                               "inversión extranjera directa", "foreign direct investment"})
 
 
 def is_public_body_word(word: str) -> bool:
@@ -108,6 +116,8 @@ def find(text: str, gazetteer: Gazetteer, keep: Keep, taken: Callable[[int, int]
         for m in _RUN.finditer(line):
             start = line_start + m.start()
             sentence_start = _OPENERS.search(text, max(0, start - 3), start) is not None or start == 0
+            if m.start() == 0 and m.group().isupper() and _DATELINE.match(line, m.end()):
+                continue  # "BELGRADE, April 14 (Reuters) -": where the story was filed
             for part_start, part in _split_coordination(m.group(), lists, gazetteer):
                 _one(text, start + part_start, part, sentence_start and part_start == 0,
                      gazetteer, keep, taken, surnames, lists)
@@ -119,6 +129,8 @@ def _one(text: str, start: int, run: str, sentence_start: bool, gazetteer: Gazet
     # Titles, demonyms, months in front are not part of the name; nor, at the start of a
     # sentence, an article ("La empresa"), which inside a sentence belongs to it ("La Paz").
     lead = 0
+    if sentence_start and len(words) > 1 and _bare(words[0]) in _common() and not gazetteer.ids_for(words[0]):
+        lead = 1  # "Fue la Sociedad X", "Last Saturday": a capitalised first word of a sentence
     while lead < len(words) and (_bare(words[lead]) in lists["titles"] or _bare(words[lead]) in lists["demonyms"]
                                  or ("-" in words[lead] and _bare(words[lead]).split("-", 1)[0] in lists["demonyms"])
                                  or ((sentence_start or lead > 0) and _bare(words[lead]) in lists["skip"])):
@@ -129,13 +141,15 @@ def _one(text: str, start: int, run: str, sentence_start: bool, gazetteer: Gazet
         words.pop()
     if not words:
         return
+    if _PORTFOLIO_BEFORE.search(text, max(0, start - 30), start):
+        return  # "el ministro de Transporte y Comunicaciones": a portfolio, not a body's name
     if _bare(words[0]) in _PLURAL_HEADS:
         return  # "the Ministries of Defense of China and Ecuador": two bodies, named by the states
     name = " ".join(words)
     n_start = text.find(name, start, start + len(run))
     if n_start < 0:
         return
-    if taken(n_start, n_start + len(name)) or gazetteer.ids_for(name):
+    if taken(n_start, n_start + len(name)) or gazetteer.ids_for(name) or name.lower() in _NOT_NAME_PHRASES:
         return
     if lead == 0 and sentence_start and len(words) == 1 and not words[0].isupper():
         return  # one capitalised word opening a sentence: any word could be there
@@ -167,6 +181,8 @@ def _name_shaped(words: list[str], lists: dict[str, frozenset[str]]) -> bool:
     return True
 
 
+_PORTFOLIO_BEFORE = re.compile(r"(?<![\w])(?:minist(?:ro|ra|er)s?|secretari[oa]|secretary|viceministr[oa]|"
+                               r"titular|cartera)\s+(?:de|del|of|for)\s+(?:la\s+|el\s+|the\s+)?$")
 _PLURAL_HEADS = frozenset({"ministries", "governments", "embassies", "ministers", "companies", "firms",
                            "banks", "ministerios", "gobiernos", "embajadas", "ministros", "empresas",
                            "bancos", "fuerzas"})

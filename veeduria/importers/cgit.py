@@ -18,10 +18,12 @@ from veeduria.importers.common import (
     ImportReport,
     Row,
     csv_rows,
+    dataset_record,
     dataset_source,
     datasets,
     decode,
     finish,
+    known_rows,
     read_bytes,
     row_claim_id,
     verbatim,
@@ -29,6 +31,7 @@ from veeduria.importers.common import (
 )
 from veeduria.model import ClaimRecord, Money
 from veeduria.resolve.resolver import Resolver
+from veeduria.text import fold
 
 # header (folded: lower case, "_" as space) -> field
 COLUMNS = {
@@ -163,12 +166,16 @@ def import_cgit(session: Session, path: Path, *, country: str | None = None, acc
     desc = datasets()["cgit"]
     data = read_bytes(path)
     kind, rows = parse(path, data)
+    header, _ = csv_rows(decode(data, path))
+    fmap = _field_map(header)
     report = ImportReport()
     report.source_id = dataset_source(session, "cgit", path, data, actor, desc)
     session.flush()
     resolver = Resolver(session, actor)
     stored: set[str] = set()
     want = country.lower() if country else None
+    known = known_rows(session, "cgit")
+    parties = {fold(k): v for k, v in (desc.get("parties") or {}).items()}
     for r in rows:
         code = _country_code(r.country)
         if want and code != want:
@@ -178,25 +185,50 @@ def import_cgit(session: Session, path: Path, *, country: str | None = None, acc
             report.skipped_rows += 1
             report.errors.append(f"line {r.row.number}: no investor or no amount")
             continue
+        # The row a curated claim already quotes is that claim's evidence, not a new claim.
+        held = [cid for quote, cid in known if quote in r.row.raw]
+        if held:
+            report.case_rows[r.row.number] = held
+            report.unchanged += 1
+            # Its names are still matched (for the report), but none is created.
+            looker = Resolver(session, actor, create=False, matcher=resolver.matcher)
+            for name in [*r.investors, *([r.party] if r.party else [])]:
+                res = looker.resolve(name, schema="Company", origin="import:cgit",
+                                     country=desc.get("investor_country") if name != r.party else None)
+                if res.status == "matched" and res.entity_id:
+                    report.matched[res.name] = res.entity_id
+            continue
         context = {"line": r.row.number, "row": verbatim(r.row.raw)}
         entities: list[tuple[str, str]] = []
-        for name in r.investors:
+        investor_ids: list[str] = []
+        for i, name in enumerate(r.investors):
             res = resolver.resolve(name, schema="Company", country=desc.get("investor_country"),
                                    context=context, source_id=report.source_id, origin="import:cgit")
             _note(report, res)
-            entities.append((res.entity_id or "", "subject"))
+            # The first investor named leads; the others are its partners in the deal.
+            entities.append((res.entity_id or "", "subject" if i == 0 else "partner"))
+            investor_ids.append(res.entity_id or "")
+        party_role = None
         if r.party:
             res = resolver.resolve(r.party, schema="Company", context=context,
                                    source_id=report.source_id, origin="import:cgit")
             _note(report, res)
-            entities.append((res.entity_id or "", "object"))
+            # The transaction party is the target only where datasets.yaml says so; a seller
+            # or an unknown party is the counterparty.
+            party_role = "object" if parties.get(fold(r.party)) == "target" else "counterparty"
+            entities.append((res.entity_id or "", party_role))
         predicate = "builds" if kind == "construction" else "invests_in"
         qualifier = {"construction": "construction contract (CGIT)",
                      "troubled": "troubled transaction (CGIT)"}.get(kind, "investment (CGIT)")
-        share = r.shares[0] if len(r.investors) == 1 and len(r.shares) == 1 else None
+        by_party = _shares_by_party(investor_ids, r.shares)
+        share = r.shares[0] if r.shares and (by_party or len(r.shares) == 1) else None
         meta = {"dataset": "cgit", "table": kind, "line": r.row.number, "investors": r.investors,
                 "shares": r.shares or None, "sector": r.sector, "subsector": r.subsector,
-                "country_name": r.country, **r.extra}
+                "country_name": r.country, "party": r.party, "party_role": party_role, **r.extra,
+                "record": dataset_record("cgit", path.name, r.row.raw, row=r.row.number,
+                                         cells=r.row.cells, used=_used(r.row.cells, fmap))}
+        if by_party:
+            meta["shares_by_party"] = by_party
         rec = ClaimRecord(
             id=row_claim_id("cgit", report.source_id, r.row.raw), predicate=predicate,
             source_id=report.source_id, quote=verbatim(r.row.raw), entities=entities,
@@ -208,6 +240,18 @@ def import_cgit(session: Session, path: Path, *, country: str | None = None, acc
         write_claim(session, rec, actor, report, stored)
     finish(session, resolver, report, stored)
     return report
+
+
+def _shares_by_party(investor_ids: list[str], shares: list[float]) -> dict[str, float] | None:
+    """"63, 22, 15%" for three investors: each investor's share (None unless they pair up)."""
+    if len(investor_ids) < 2 or len(shares) != len(investor_ids):
+        return None
+    return dict(zip(investor_ids, shares, strict=True))
+
+
+def _used(cells: dict[str, str], fmap: dict[str, str]) -> tuple[str, ...]:
+    """The columns the claim was read from."""
+    return tuple(h for h in cells if h in fmap.values())
 
 
 def _note(report: ImportReport, res) -> None:  # noqa: ANN001

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from veeduria.model import ClaimRecord, Money, Quantity
 from veeduria.resolve.resolver import Resolver, queue_item, review_key
 from veeduria.safezip import ZipBombError, ZipLimits, check_zip
-from veeduria.store.models import Claim, ClaimEntity
+from veeduria.store.models import Claim, ClaimEntity, Source
 from veeduria.store.search import index_claims, index_entities, index_sources
 from veeduria.store.writer import upsert_claim, upsert_source
 from veeduria.text import sha256_bytes, slugify
@@ -145,17 +146,90 @@ def xlsx_rows(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator
     return header, records()
 
 
+def edition_of(kind: str, filename: str | None) -> dict[str, Any] | None:
+    """The published edition a dataset file belongs to (datasets.yaml `editions`), by its
+    name without folders, extension or a _PERU (subset) suffix."""
+    if not filename:
+        return None
+    stem = Path(filename).name.rsplit(".", 1)[0]
+    stem = re.sub(r"_PERU$", "", stem, flags=re.I)
+    editions = (datasets().get(kind) or {}).get("editions") or {}
+    return editions.get(stem)
+
+
+def dataset_of(source_title: str | None, filename: str | None) -> str | None:
+    """Which known dataset (datasets.yaml key) a source is, from its file name or title."""
+    for kind, desc in datasets().items():
+        if edition_of(kind, filename) or (source_title and desc.get("title") and
+                                          source_title.startswith(desc["title"])):
+            return kind
+    return None
+
+
+def dataset_record(kind: str, filename: str | None, quote: str, *, row: int | None = None,
+                   cells: dict[str, str] | None = None,
+                   used: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+    """A dataset claim's evidence as a record: dataset, edition, file, row, the fields used
+    (from the row's cells, or read from a quoted row with the edition's columns) and the
+    address of the copy read. None when the quote cannot be read as a row of a known edition."""
+    desc = datasets().get(kind) or {}
+    ed = edition_of(kind, filename) or {}
+    if cells is None:
+        columns = ed.get("columns") or []
+        if not columns:
+            return None
+        try:
+            values = next(csv.reader([quote]))
+        except (csv.Error, StopIteration):
+            return None
+        cells = dict(zip(columns, values, strict=False))
+    fields = {k: v for k, v in cells.items() if v and (used is None or k in used)}
+    if not fields:
+        return None
+    return {"dataset": desc.get("title", kind), "edition": ed.get("edition"),
+            "file": Path(filename).name if filename else None, "row": row, "fields": fields,
+            "url": ed.get("url") or desc.get("url")}
+
+
+def record_text(rec: dict[str, Any]) -> str:
+    """'China Global Investment Tracker, 2019 Fall edition (file.csv), row 11: Year 2013;
+    Month November; ... <address>'."""
+    head = ", ".join(x for x in (rec.get("dataset"), rec.get("edition")) if x)
+    if rec.get("file"):
+        head += f" ({rec['file']})"
+    if rec.get("row"):
+        head += f", row {rec['row']}"
+    body = "; ".join(f"{k} {v}" for k, v in (rec.get("fields") or {}).items())
+    return f"{head}: {body}" + (f" <{rec['url']}>" if rec.get("url") else "")
+
+
+def claim_record(meta: dict[str, Any] | None, source_kind: str | None, source_title: str | None,
+                 filename: str | None, quote: str) -> dict[str, Any] | None:
+    """The readable record behind a claim from a dataset (stored by the importer, or read
+    from the quoted row of a known edition); None for a claim from a text."""
+    if meta and isinstance(meta.get("record"), dict):
+        return meta["record"]
+    if source_kind != "dataset":
+        return None
+    kind = dataset_of(source_title, filename)
+    return dataset_record(kind, filename, quote) if kind else None
+
+
 def dataset_source(session: Session, kind: str, path: Path, data: bytes, actor: str,
                    descriptor: dict[str, Any]) -> str:
-    """The file as a Source: one per file content (sha256), citing the publisher."""
+    """The file as a Source: one per file content (sha256), citing the publisher and the
+    edition's address where datasets.yaml knows it."""
     digest = sha256_bytes(data)
     source_id = f"{kind}-{slugify(path.stem, 40)}-{digest[:8]}"
+    ed = edition_of(kind, path.name) or {}
+    title = descriptor["title"] + (f", {ed['edition']}" if ed.get("edition") else "")
     upsert_source(session, {
-        "id": source_id, "kind": "dataset", "title": f"{descriptor['title']} ({path.name})",
+        "id": source_id, "kind": "dataset", "title": f"{title} ({path.name})",
         "author": None, "publisher": descriptor.get("publisher") or descriptor.get("issuer"),
-        "url": descriptor.get("url"), "filename": path.name, "content_hash": digest,
+        "url": ed.get("url") or descriptor.get("url"), "filename": path.name,
+        "content_hash": digest, "published": ed.get("published"),
         "meta": {"citation": descriptor.get("citation", "").format(file=path.name),
-                 "dataset": kind},
+                 "dataset": kind, "edition": ed.get("edition"), "home": descriptor.get("url")},
     }, actor)
     return source_id
 
@@ -184,67 +258,84 @@ class ImportReport:
     review: list[str] = field(default_factory=list)            # names queued for review
     unresolved: list[str] = field(default_factory=list)        # names not designated
     errors: list[str] = field(default_factory=list)
+    # rows that are the very rows a stored (curated) claim quotes: line -> claim ids
+    case_rows: dict[int, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
         return (f"{self.rows} rows: {self.created} claims added, {self.unchanged} already stored, "
-                f"{self.duplicates} restating other sources, {len(self.conflicts)} conflicts; "
+                f"{self.duplicates} restating other sources, {len(self.conflicts)} conflicts"
+                + (f", {len(self.case_rows)} rows already held as curated claims" if self.case_rows else "")
+                + "; "
                 f"{len(self.matched)} names matched, {len(self.new_entities)} new candidate "
                 f"entities, {len(self.review)} names for review"
                 + (f", {len(self.unresolved)} not matched" if self.unresolved else "")
                 + (f", {self.skipped_rows} rows skipped" if self.skipped_rows else ""))
 
 
-def _year(claim_date: str | None) -> str | None:
-    return claim_date[:4] if claim_date else None
-
-
-def _close(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return True
-    return abs(a - b) <= AMOUNT_TOLERANCE * max(abs(a), abs(b))
-
-
 def same_deal(session: Session, rec: ClaimRecord) -> tuple[str, Claim | None]:
-    """('duplicate', claim) when another source already states this deal with the same
-    amount and year; ('conflict', claim) when it states it differently; ('new', None)."""
+    """('duplicate', claim) when another source already states this event with the same
+    actor, amount, date and share; ('conflict', claim) when it states the same event
+    differently; ('new', None). What "the same event" is: veeduria/resolve/events.py."""
+    from veeduria.resolve.events import (
+        Member,
+        OwnershipRelations,
+        close,
+        config,
+        member_from_claim,
+        month_gap,
+        same_event,
+    )
+
     if rec.predicate not in DEAL_PREDICATES:
         return "new", None
-    subjects = {e for e, r in rec.entities if r == "subject"}
-    objects = {e for e, r in rec.entities if r in ("object", "beneficiary")}
+    named = {e for e, r in rec.entities if r in ("subject", "object", "counterparty", "beneficiary")}
     deal_key = (rec.meta or {}).get("deal_key")
-    by_subject = select(ClaimEntity.claim_id).where(
-        ClaimEntity.entity_id.in_(subjects), ClaimEntity.role == "subject")
     rows = session.scalars(
         select(Claim).where(
-            Claim.id.in_(by_subject), Claim.predicate.in_(DEAL_PREDICATES),
+            Claim.id.in_(select(ClaimEntity.claim_id).where(ClaimEntity.entity_id.in_(named))),
+            Claim.predicate.in_(DEAL_PREDICATES),
             Claim.source_id != rec.source_id, Claim.status != "rejected",
             Claim.duplicate_of.is_(None))
-        .options(selectinload(Claim.roles)).order_by(Claim.id)
+        .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity),
+                 selectinload(Claim.source)).order_by(Claim.id)
     ).all()
-    rec_usd = rec.amount.usd if rec.amount else None
+    me = Member(id=rec.id or "", predicate=rec.predicate, roles=list(rec.entities),
+                modality=rec.modality, date=rec.date, share=rec.share,
+                amount_usd=rec.amount.usd if rec.amount else None,
+                amount_basis=rec.amount.usd_basis if rec.amount else None,
+                source_id=rec.source_id, quote=rec.quote, qualifier=rec.qualifier)
+    related = OwnershipRelations(session)
     best: tuple[str, Claim | None] = ("new", None)
     for claim in rows:
-        other_objects = {r.entity_id for r in claim.roles if r.role in ("object", "beneficiary")}
         other_key = (claim.meta or {}).get("deal_key")
-        if deal_key and other_key:
-            if deal_key != other_key:
-                continue
-        elif objects and other_objects:
-            if not objects & other_objects:
-                continue
-        elif objects or other_objects:
+        if deal_key and other_key and deal_key != other_key:
             continue
-        elif (rec.date or "")[:7] != (claim.date or "")[:7]:
-            continue  # no target on either side: only the same month is the same deal
-        if rec.share is not None and claim.share is not None and abs(rec.share - claim.share) > 0.02:
-            continue  # another tranche or another deal
-        same_year = _year(rec.date) == _year(claim.date) or not rec.date or not claim.date
+        other = member_from_claim(claim)
+        if not (deal_key and deal_key == other_key) and not same_event(me, other, related):
+            continue
+        gap = month_gap(rec.date, claim.date)
         # Amounts in different bases (nominal, constant 2017 USD) are not comparable.
         comparable = rec.amount is None or rec.amount.usd_basis == claim.amount_usd_basis
-        if same_year and (not comparable or _close(rec_usd, claim.amount_usd)):
+        shares_agree = (rec.share is None or claim.share is None
+                        or abs(rec.share - claim.share) <= config()["share_tolerance"])
+        if not gap and shares_agree and (not comparable or close(me.amount_usd, claim.amount_usd)):
             return "duplicate", claim
-        best = ("conflict", claim)
+        if best[0] == "new":
+            best = ("conflict", claim)
     return best
+
+
+def known_rows(session: Session, kind: str) -> list[tuple[str, str]]:
+    """(quote, claim id) of claims not made by an importer (a curated case's) that quote a
+    row of this dataset, longest quote first: an imported row containing such a quote is
+    that claim's row."""
+    ids = [src.id for src in session.scalars(select(Source).where(Source.kind == "dataset"))
+           if dataset_of(src.title, src.filename) == kind]
+    if not ids:
+        return []
+    rows = session.execute(select(Claim.quote, Claim.id).where(
+        Claim.source_id.in_(ids), Claim.method.not_like("import%"), Claim.status != "rejected"))
+    return sorted(((q, cid) for q, cid in rows if q and len(q) >= 12), key=lambda x: (-len(x[0]), x[1]))
 
 
 def claim_to_detail(rec: ClaimRecord) -> dict[str, Any]:
@@ -317,3 +408,10 @@ def finish(session: Session, resolver: Resolver, report: ImportReport, claim_ids
     index_entities(session, resolver.created)
     index_claims(session, sorted(claim_ids))
     report.new_entities = list(resolver.created)
+    if claim_ids:
+        # Events the new claims join: their conflicts go to the review queue.
+        from veeduria.resolve.events import events_for_entities, sync_conflicts
+
+        named = set(session.scalars(select(ClaimEntity.entity_id).where(
+            ClaimEntity.claim_id.in_(sorted(claim_ids)[:5000]))))
+        sync_conflicts(session, events_for_entities(session, named, ("accepted", "candidate")))

@@ -97,9 +97,12 @@ def prepare_store(store, load: bool, texts: list[Path], echo=click.echo) -> None
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
               help="A reverse proxy (address or network) whose X-Forwarded-For is believed "
                    "(repeatable; default: $VEEDURIA_TRUSTED_PROXIES, else none).")
+@click.option("--monitor", "run_monitor", is_flag=True,
+              help="Also poll monitored sources and deliver alerts in the background "
+                   "(SMTP settings from $VEEDURIA_SMTP_*; see docs/monitor.md).")
 @click.pass_obj
 def serve(ctx, host: str, port: int, no_load: bool, texts: tuple[Path, ...], max_upload_mb: int,
-          secure_cookies: bool, trusted_proxies: tuple[str, ...]) -> None:
+          secure_cookies: bool, trusted_proxies: tuple[str, ...], run_monitor: bool) -> None:
     """Serve the dashboard and the API (http://127.0.0.1:8000 by default)."""
     import uvicorn
 
@@ -119,10 +122,22 @@ def serve(ctx, host: str, port: int, no_load: bool, texts: tuple[Path, ...], max
     settings = Settings(secret_key=load_secret(secret_path), max_upload_bytes=max_upload_mb * 1024 * 1024,
                         secure_cookies=secure_cookies, trusted_proxies=proxies)
     app = create_app(store, settings=settings)
+    stop = None
+    if run_monitor:
+        from veeduria.monitor.deliver import SmtpSettings
+        from veeduria.monitor.runner import start_background
+
+        base = os.environ.get("VEEDURIA_BASE_URL") or f"http://{host}:{port}"
+        _, stop = start_background(store, smtp=SmtpSettings.from_env(), base=base)
+        click.echo("veeduria: monitor running in the background")
     click.echo(f"veeduria: serving {store.url} at http://{host}:{port}/ (Ctrl+C stops)")
-    # proxy_headers=False: uvicorn would otherwise take the client address from
-    # X-Forwarded-For of any local peer; the app decides whom to believe (client_address).
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
+    try:
+        # proxy_headers=False: uvicorn would otherwise take the client address from
+        # X-Forwarded-For of any local peer; the app decides whom to believe (client_address).
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
+    finally:
+        if stop is not None:
+            stop.set()
 
 
 @click.group()

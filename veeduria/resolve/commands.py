@@ -18,7 +18,7 @@ def _fail(message: str) -> None:
 
 
 def register(cli: click.Group) -> None:
-    for cmd in (match, merge, split, undo, judgements, review, chain, linkage):
+    for cmd in (match, merge, split, undo, judgements, review, chain, linkage, event, events_cmd):
         cli.add_command(cmd)
     group = cli.commands.get("import")
     if not isinstance(group, click.Group):
@@ -163,6 +163,11 @@ def review(cctx: click.Context, kind: str | None, status: str, as_json: bool) ->
         if i.kind == "match":
             cands = ", ".join(f"{c['entity_id']} {c['score']:.2f}" for c in (i.candidates or [])[:3])
             click.echo(f"{i.id:>5} match    {i.name!r} (now {i.entity_id}) ~ {cands}")
+        elif (i.detail or {}).get("event"):
+            d = i.detail or {}
+            click.echo(f"{i.id:>5} conflict event {d['event']} ({d.get('title', '')}): {i.name}")
+            for n in d.get("notes") or []:
+                click.echo(f"        note [{n['claim_id']}]: {n['note']}")
         else:
             stored = (i.detail or {}).get("stored", {})
             new = (i.detail or {}).get("claim", {})
@@ -173,21 +178,26 @@ def review(cctx: click.Context, kind: str | None, status: str, as_json: bool) ->
 
 @review.command("decide")
 @click.argument("item_id", type=int)
-@click.argument("decision", type=click.Choice(["match", "no_match", "dismiss", "add"]))
+@click.argument("decision", type=click.Choice(["match", "no_match", "dismiss", "add", "choose"]))
 @click.option("--entity", help="For match: the entity the name refers to.")
+@click.option("--claim", "claim_id", help="For choose (an event's conflict): the claim whose value stands.")
 @click.option("--reason", required=True)
 @ACTOR
 @click.pass_obj
-def review_decide(ctx, item_id: int, decision: str, entity: str | None, reason: str, actor: str) -> None:
-    """Settle a review item (match ENTITY, no_match, dismiss; add for a conflict row)."""
+def review_decide(ctx, item_id: int, decision: str, entity: str | None, claim_id: str | None,
+                  reason: str, actor: str) -> None:
+    """Settle a review item (match ENTITY, no_match, dismiss; add for an import conflict row;
+    choose --claim for a conflict within an event)."""
+    from veeduria.resolve.events import EventError
     from veeduria.resolve.judgements import JudgementError, decide
 
     try:
         with ctx.store.session() as session:
-            made = decide(session, item_id, decision, actor, reason, entity_id=entity)
+            made = decide(session, item_id, decision, actor, reason, entity_id=entity,
+                          claim_id=claim_id)
             click.echo(f"review item {item_id}: {decision}"
                        + (f" (judgements {', '.join(str(j.id) for j in made)})" if made else ""))
-    except JudgementError as exc:
+    except (JudgementError, EventError) as exc:
         _fail(str(exc))
 
 
@@ -342,3 +352,84 @@ def import_designations_cmd(ctx, file: Path, list_id: str, accept: bool, as_json
     from veeduria.importers.designations import import_designations
 
     _run(ctx, import_designations, file, list_id, accept=accept, as_json=as_json)
+
+
+@click.command("event")
+@click.argument("event_id")
+@click.option("--merge", "merge_with", help="Merge this other event into it.")
+@click.option("--split", "split_claims", multiple=True, help="Move this claim out into its own event (repeatable).")
+@click.option("--decide", "field", type=click.Choice(["actor", "amount", "date", "share"]),
+              help="Settle the event's conflict on this field (with --claim).")
+@click.option("--claim", "claim_id", help="With --decide: the claim whose value stands.")
+@click.option("--reason", help="Why (required for --merge, --split, --decide).")
+@click.option("--json", "as_json", is_flag=True)
+@ACTOR
+@click.pass_obj
+def event(ctx, event_id: str, merge_with: str | None, split_claims: tuple[str, ...], field: str | None,
+          claim_id: str | None, reason: str | None, as_json: bool, actor: str) -> None:
+    """One event: its claims and why they were grouped, independent sources, the figure
+    counted, and where sources disagree. --merge, --split and --decide record judgements."""
+    from veeduria.resolve import events as E
+
+    acting = bool(merge_with or split_claims or field)
+    if acting and not (reason or "").strip():
+        _fail("--reason is required to merge, split or decide")
+    if field and not claim_id:
+        _fail("--decide needs --claim (the claim whose value stands)")
+    try:
+        with (ctx.store.session() if acting else ctx.store.reader()) as session:
+            ev = E.get_event(session, event_id)
+            if merge_with:
+                j = E.merge_events(session, ev, E.get_event(session, merge_with), actor, reason or "")
+                click.echo(f"judgement {j.id}: merged {merge_with} into {ev.id}")
+            elif split_claims:
+                j = E.split_event(session, ev, list(split_claims), actor, reason or "")
+                click.echo(f"judgement {j.id}: {', '.join(split_claims)} split from {ev.id}")
+            elif field:
+                j = E.decide_conflict(session, ev, field, claim_id or "", actor, reason or "")
+                click.echo(f"judgement {j.id}: {field} of {ev.id} decided for {claim_id}")
+            if acting:
+                session.flush()
+                ev = E.get_event(session, ev.id if not split_claims else ev.id)
+            if as_json:
+                click.echo(json.dumps(ev.to_dict(), ensure_ascii=False, indent=2, default=str))
+            else:
+                click.echo("\n".join(E.event_lines(session, ev)))
+    except E.EventError as exc:
+        _fail(str(exc))
+
+
+@click.command("events")
+@click.argument("name", required=False)
+@click.option("--all", "everything", is_flag=True, help="Also events told by a single claim.")
+@click.option("--conflicts", is_flag=True, help="Only events whose sources disagree.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def events_cmd(ctx, name: str | None, everything: bool, conflicts: bool, as_json: bool) -> None:
+    """Events (about entity NAME): claims of several sources grouped as one event, with
+    corroboration and conflicts. Without --all, only events of two or more claims."""
+    from veeduria.query import find_entity
+    from veeduria.resolve import events as E
+
+    with ctx.store.reader() as session:
+        if name:
+            ent = find_entity(session, name)
+            if ent is None:
+                _fail(f"no entity matches {name!r}")
+            found = E.events_for_entities(session, [ent.id])
+        else:
+            found = E.all_events(session)
+    if not everything and not name:
+        found = [ev for ev in found if len(ev.members) > 1]
+    if conflicts:
+        found = [ev for ev in found if ev.conflicts]
+    if as_json:
+        click.echo(json.dumps([ev.to_dict() for ev in found], ensure_ascii=False, indent=2, default=str))
+        return
+    if not found:
+        click.echo("no events")
+    for ev in found:
+        flags = f"; {len(ev.conflicts)} conflict(s): {', '.join(c.field for c in ev.conflicts)}" if ev.conflicts else ""
+        amount = f"; counted {E._money(ev.amount_usd)}" if ev.amount_usd is not None else ""
+        click.echo(f"{ev.id}  {ev.title()}  [{len(ev.members)} claims, {ev.corroboration} "
+                   f"independent source(s){amount}{flags}]")

@@ -211,7 +211,7 @@ def _undo_split(session: Session, j: Judgement, data: dict[str, Any]) -> None:
 
 
 def decide(session: Session, item_id: int, decision: str, actor: str, reason: str,
-           entity_id: str | None = None) -> list[Judgement]:
+           entity_id: str | None = None, claim_id: str | None = None) -> list[Judgement]:
     """Settle a review item. For a name: `match` (with entity_id: the name's candidate entity
     is merged into it), `no_match` (none of the proposed entities; keeps it separate) or
     `dismiss`. For a conflict: `dismiss` (the stored claim stands) or `add` (the imported
@@ -237,6 +237,15 @@ def decide(session: Session, item_id: int, decision: str, actor: str, reason: st
             if target != item.entity_id:
                 made.append(judge_no_match(session, item.name or "", target, actor, reason,
                                            review_item_id=item.id))
+    elif item.kind == "conflict" and decision == "choose":
+        from veeduria.resolve.events import decide_conflict, get_event
+
+        detail = item.detail or {}
+        if not detail.get("event") or not claim_id:
+            raise JudgementError("choose needs a conflict within an event and the claim whose value stands")
+        ev = get_event(session, detail["event"], ("accepted", "candidate"))
+        made.append(decide_conflict(session, ev, detail.get("field", ""), claim_id, actor, reason,
+                                    review_item_id=item.id))
     elif item.kind == "conflict" and decision == "add":
         from veeduria.importers.common import store_claim_dict
 
@@ -244,6 +253,8 @@ def decide(session: Session, item_id: int, decision: str, actor: str, reason: st
     elif decision != "dismiss":
         raise JudgementError(f"cannot {decision!r} a {item.kind} item")
     item.status = "dismissed" if decision == "dismiss" else "resolved"
+    if decision == "choose":  # the judgement is the record; keep the item's fields in step
+        item.status = "resolved"
     item.resolved_at, item.resolved_by, item.note = utcnow(), actor, reason
     session.flush()
     return made

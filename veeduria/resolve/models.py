@@ -11,13 +11,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from veeduria.store.models import Base, utcnow
 
-JUDGEMENT_KINDS = ("merge", "split", "match", "no_match")
+JUDGEMENT_KINDS = ("merge", "split", "match", "no_match", "event_merge", "event_split", "conflict")
 REVIEW_KINDS = ("match", "conflict")
 REVIEW_STATUSES = ("open", "resolved", "dismissed")
 
 
 class Judgement(Base):
-    """A decision about entity identity, with who, when and why. `data` keeps what the
+    """A decision about entity identity (or about events: event_merge, event_split, and
+    conflict, where entity_id is the event, other_id the chosen claim, name the field), with
+    who, when and why. `data` keeps what the
     decision changed, so that `undo` can put it back."""
 
     __tablename__ = "resolve_judgements"

@@ -25,6 +25,15 @@ def register(cli: click.Group) -> None:
         cli.commands["export"].add_command(export_findings)
 
 
+def _since(_ctx: click.Context, _param: click.Parameter, value: str | None):  # noqa: ANN202
+    from veeduria.export.delta import parse_since
+
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
@@ -246,14 +255,18 @@ def exposure(ctx, as_json: bool, lang: str, rule_dirs: tuple[Path, ...]) -> None
 @click.option("-o", "--output", help="Output file (default: stdout).")
 @LANG
 @RULES
+@click.option("--since", callback=_since, metavar="TIMESTAMP",
+              help="Only findings with evidence written or changed since then (ISO, UTC).")
 @click.pass_obj
-def export_findings(ctx, output: str | None, lang: str, rule_dirs: tuple[Path, ...]) -> None:
-    """Findings as JSON Lines: id, rule, title, severity, target, evidence, explanation."""
+def export_findings(ctx, output: str | None, lang: str, rule_dirs: tuple[Path, ...], since) -> None:  # noqa: ANN001
+    """Findings as JSON Lines: id, rule, title, severity, target, evidence, explanation.
+    With --since, only findings some of whose evidence changed since then."""
+    from veeduria.export.delta import findings_since
     from veeduria.screen.engine import run_screening
 
     rules = _rules(rule_dirs)
     with ctx.store.reader() as session:
-        found = run_screening(session, rules)
+        found = findings_since(session, run_screening(session, rules), since)
     with _out(output) as out:
         for f in found:
             out.write(json.dumps(f.to_dict(lang), ensure_ascii=False) + "\n")

@@ -8,6 +8,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,6 +56,10 @@ class ClaimView:
     source_id: str | None = None
     country: str | None = None
     cumulative: bool = False  # the amount is a running total up to `date`
+    method: str = "curated"
+    status: str = "accepted"
+    confidence: float = 0.9
+    amount_usd_basis: str | None = None
 
     def qualifier_in(self, lang: str) -> str | None:
         return self.translations.get(f"qualifier_{lang}") or self.qualifier
@@ -77,8 +82,47 @@ class Facts:
     claims: list[ClaimView] = field(default_factory=list)
     entities: dict[str, EntityView] = field(default_factory=dict)
 
+    judgements: list = field(default_factory=list)  # event judgements (merge, split, decide)
+
     def __post_init__(self) -> None:
         self._index()
+
+    def events(self) -> dict[str, Any]:
+        """claim id -> its event (veeduria/resolve/events.py), for claims of event families."""
+        if self._events is None:
+            from veeduria.resolve.events import Member, build_events, family_of
+
+            members = [Member(
+                id=c.id, predicate=c.predicate, roles=list(c.roles), modality=c.modality,
+                date=c.date, date_sort=c.date_sort, amount_usd=c.amount_usd,
+                amount_value=c.amount_value, amount_currency=c.amount_currency,
+                amount_basis=c.amount_usd_basis, share=c.share, source_id=c.source_id or "",
+                source_key=c.source_id or "", method=c.method, status=c.status,
+                confidence=c.confidence, note=c.note, quote=c.quote, qualifier=c.qualifier,
+                names={e: self.name(e) for e, _ in c.roles})
+                for c in self.claims if family_of(c.predicate) is not None]
+
+            def related(a: str, b: str) -> bool:
+                return a == b or b in self.chain(a) or a in self.chain(b)
+
+            self._events = {cid: ev for ev in build_events(members, related, self.judgements)
+                            for cid in ev.claim_ids}
+        return self._events
+
+    def counts_money(self, claim: ClaimView) -> bool:
+        """Whether an aggregate adds this claim's amount: yes unless another claim of its
+        event is the one counted (each event counts once)."""
+        ev = self.events().get(claim.id)
+        return ev is None or ev.counted is None or ev.counted.id == claim.id
+
+    def is_cumulative(self, claim: ClaimView) -> bool:
+        ev = self.events().get(claim.id)
+        return bool(ev is not None and any(m.id == claim.id and m.cumulative for m in ev.members))
+
+    def same_event(self, claim: ClaimView) -> list[str]:
+        """The other claims of the claim's event."""
+        ev = self.events().get(claim.id)
+        return [c for c in ev.claim_ids if c != claim.id] if ev is not None else []
 
     def _index(self) -> None:
         self.by_predicate: dict[str, list[ClaimView]] = defaultdict(list)
@@ -91,6 +135,7 @@ class Facts:
                 self.by_entity[eid].append(c)
         self._chains: dict[str, list[str]] = {}
         self._foreign: dict[str, bool] = {}
+        self._events: dict[str, Any] | None = None
         self.__dict__.pop("_by_country", None)
 
     def add(self, claims: Iterable[ClaimView], entities: Iterable[EntityView] = ()) -> None:
@@ -201,11 +246,14 @@ def load_facts(session: Session, *, predicates: Iterable[str] | None = None,
             entities[target.id] = entity_view(target)
             merged[old] = target.id
     _add_language_names(session, entities)
+    from veeduria.resolve.events import event_judgements
+
+    judgements = event_judgements(session)
     views = []
     for cid, c in claims.items():
         v = claim_view_from_rows(c, [(merged.get(e, e), r) for e, r in roles.get(cid, [])])
         views.append(v)
-    return Facts(views, entities)
+    return Facts(views, entities, judgements)
 
 
 def _add_language_names(session: Session, entities: dict[str, EntityView]) -> None:
@@ -224,7 +272,8 @@ def claim_view_from_rows(c: Claim, roles: list[tuple[str, str]]) -> ClaimView:
     v = ClaimView(id=c.id, predicate=c.predicate, roles=roles)
     for name in ("domain", "sector", "modality", "qualifier", "quote", "note", "place", "date",
                  "date_sort", "amount_value", "amount_currency", "amount_usd", "share",
-                 "quantity_value", "quantity_unit", "source_id", "country"):
+                 "quantity_value", "quantity_unit", "source_id", "country", "method", "status",
+                 "confidence", "amount_usd_basis"):
         setattr(v, name, getattr(c, name))
     v.translations = {k: val for k, val in (c.meta or {}).items() if k.startswith("qualifier_")}
     v.cumulative = is_cumulative(c.meta)

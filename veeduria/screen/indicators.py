@@ -22,13 +22,17 @@ UNKNOWN = "(none)"
 class Figure:
     value: float = 0.0
     claim_ids: list[str] = field(default_factory=list)
+    # claim counted -> the other claims of its event (told by other sources, not added)
+    same_event: dict[str, list[str]] = field(default_factory=dict)
 
-    def add(self, value: float, claim_id: str) -> None:
+    def add(self, value: float, claim_id: str, others: list[str] | None = None) -> None:
         # A claim counts once per bucket even if visited twice.
         if claim_id not in self._seen:
             self.value += value
             self._seen.add(claim_id)
             self.claim_ids.append(claim_id)
+            if others:
+                self.same_event[claim_id] = others
 
     def __post_init__(self) -> None:
         self._seen = set(self.claim_ids)
@@ -45,7 +49,8 @@ class Bucket:
     shares: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        fig = lambda f: {"value": f.value, "claims": f.claim_ids}  # noqa: E731
+        fig = lambda f: {"value": f.value, "claims": f.claim_ids,  # noqa: E731
+                         **({"same_event": f.same_event} if f.same_event else {})}
         return {
             "key": self.key, "claims": fig(self.claims),
             "foreign_firms": {"value": len(self.firms), "firms": sorted(self.firms),
@@ -82,6 +87,7 @@ class Indicators:
                                     f"[{s['claim_id']}]".replace("  ", " ") for s in b.shares),
                 "committed_claims": " ".join(b.committed_usd.claim_ids),
                 "invested_claims": " ".join(b.invested_usd.claim_ids),
+                "invested_same_event": " ".join(f"{k}={'+'.join(v)}" for k, v in b.invested_usd.same_event.items()),
                 "arbitration_claims": " ".join(b.arbitration_cases.claim_ids),
             })
         return out
@@ -100,11 +106,15 @@ def _add(bucket: Bucket, claim: ClaimView, facts: Facts) -> None:
         ent = facts.entity(eid)
         if ent.schema in FIRM_SCHEMATA and facts.is_foreign(eid):
             bucket.firms.setdefault(eid, []).append(claim.id)
-    if claim.predicate in money["investment_predicates"] and claim.amount_usd is not None:
+    # Each event counts once: only the claim its counting rule picks adds its amount
+    # (docs/events.md); the event's other claims are cited with it.
+    if claim.predicate in money["investment_predicates"] and claim.amount_usd is not None \
+            and facts.counts_money(claim):
+        others = facts.same_event(claim)
         if claim.modality in money["committed_modalities"]:
-            bucket.committed_usd.add(claim.amount_usd, claim.id)
-        elif claim.modality in money["invested_modalities"]:
-            bucket.invested_usd.add(claim.amount_usd, claim.id)
+            bucket.committed_usd.add(claim.amount_usd, claim.id, others)
+        elif claim.modality in money["invested_modalities"] or facts.is_cumulative(claim):
+            bucket.invested_usd.add(claim.amount_usd, claim.id, others)
     if claim.predicate == "arbitration":
         bucket.arbitration_cases.add(claim.quantity_value or 1, claim.id)
     if claim.share is not None and claim.predicate != "owns":

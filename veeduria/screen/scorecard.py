@@ -31,9 +31,9 @@ def split_findings(findings: list[Finding], facts: Facts, entity_id: str) -> tup
 
 def money_flows(facts: Facts, entity_id: str, lang: str = "en") -> dict[str, Any]:
     """Money into the entity (it is the object or beneficiary) and out of it (it is the
-    subject), in USD where known, split by modality. A running total ("spent to date") is
-    never added to other amounts: it has a total of its own, `cumulative`, the latest such
-    figure per counterpart."""
+    subject), in USD where known, split by modality, each event once (a running total "spent
+    to date" absorbs the earlier figures it includes: docs/events.md). `cumulative` repeats
+    the latest running total per counterpart, for display."""
     flows: dict[str, list[dict[str, Any]]] = {"in": [], "out": []}
     totals = {d: {} for d in flows}
     running: dict[str, dict[tuple[str, ...], tuple[str, float]]] = {d: {} for d in flows}
@@ -46,17 +46,23 @@ def money_flows(facts: Facts, entity_id: str, lang: str = "en") -> dict[str, Any
                "amount": fmt.money(claim.amount_value, claim.amount_currency, lang),
                "usd": claim.amount_usd, "date": claim.date,
                "counterparts": [facts.name(e) for e, _ in claim.roles if e != entity_id],
-               "text": fmt.sentence(claim, facts.name, lang)}
+               "text": fmt.sentence(claim, facts.name, lang),
+               "counted": facts.counts_money(claim), "same_event": facts.same_event(claim)}
+        ev = facts.events().get(claim.id)
+        if ev is not None and len(ev.members) > 1:
+            row["event"] = ev.id
         flows[direction].append(row)
-        if claim.amount_usd is None or is_negative(claim.modality):
-            continue  # listed above, but "did not invest $X" adds to no total
+        # Each event adds once: a figure to date and the parts it includes, or two sources
+        # telling one purchase, are not summed (docs/events.md); "did not invest $X" adds to
+        # no total.
+        if claim.amount_usd is None or is_negative(claim.modality) or not row["counted"]:
+            continue
+        totals[direction][claim.modality] = totals[direction].get(claim.modality, 0.0) + claim.amount_usd
         if claim.cumulative and claim.modality in ("actual", "reported", "estimated"):
             key = tuple(sorted(e for e, _ in claim.roles if e != entity_id))
             when = claim.date_sort or ""
             if key not in running[direction] or when >= running[direction][key][0]:
                 running[direction][key] = (when, claim.amount_usd)
-            continue
-        totals[direction][claim.modality] = totals[direction].get(claim.modality, 0.0) + claim.amount_usd
     for direction, latest in running.items():
         if latest:
             totals[direction]["cumulative"] = sum(usd for _, usd in latest.values())

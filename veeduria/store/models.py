@@ -75,7 +75,8 @@ class Entity(Base):
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     case_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow,
+                                                    index=True)
 
     def description_in(self, lang: str) -> str | None:
         """The description in `lang` where the data gives one (meta description_<lang>)."""
@@ -122,7 +123,9 @@ class Claim(Base):
     """An n-ary sourced statement: predicate, entities with roles, figures, date, evidence."""
 
     __tablename__ = "claims"
-    __table_args__ = (Index("ix_claims_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_claims_status_created", "status", "created_at"),
+                      # Deltas (export --since) and the alert check read recent changes.
+                      Index("ix_claims_updated_at", "updated_at"))
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     predicate: Mapped[str] = mapped_column(String(64), index=True)

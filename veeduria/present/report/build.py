@@ -85,9 +85,29 @@ class ChainView:
 
 
 @dataclass
+class Cites:
+    """A table cell citing the claims an aggregate counted (one note each)."""
+    claim_ids: list[str]
+    notes: list[int]
+
+
+@dataclass
 class Table:
     headers: list[str]
-    rows: list[list[str | Fact]]  # a Fact cell is shown with its citation
+    rows: list[list[str | Fact | Cites]]  # a Fact cell is shown with its citation
+
+
+@dataclass
+class ConflictView:
+    """Where sources disagree about one event: each value cited, the decision, case notes."""
+    event_id: str
+    title: str
+    field: str
+    within_source: bool
+    values: list[Fact]
+    notes: list[str]
+    decided: str | None = None
+    sources: int = 1  # independent sources telling the event
 
 
 @dataclass
@@ -121,6 +141,7 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)
     findings_error: str | None = None
     indicators_error: str | None = None
+    conflicts: list[ConflictView] = field(default_factory=list)
 
     def heading(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)
@@ -173,6 +194,50 @@ class Builder:
         self.amap = amap
         self.cites = Citations(lang)
         self._sentences: dict[str, str] = {}
+        # Claims whose amount an aggregate does not add: another claim of their event is
+        # the one counted (docs/events.md). Set by `use_events`.
+        self.not_counted: set[str] = set()
+        self.events: list[Any] = []
+
+    def use_events(self, claims: list[Claim]) -> None:
+        """Group the claims into events (when resolution is installed)."""
+        events = _optional("veeduria.resolve.events", "build_events")
+        if events is None:
+            return
+        from veeduria.resolve.events import OwnershipRelations, event_judgements, member_from_claim
+
+        self.events = events([member_from_claim(c) for c in claims], OwnershipRelations(self.session),
+                             event_judgements(self.session))
+        self.not_counted = {cid for ev in self.events if ev.counted is not None
+                            for cid in ev.claim_ids if cid != ev.counted.id}
+
+    def _conflict_value(self, fld: str, v: dict[str, Any]) -> str:
+        """A conflicting value written the way the report's language writes it."""
+        if fld == "amount" and isinstance(v.get("value"), int | float):
+            return format_money(v["value"], "USD", self.lang)
+        if fld == "share" and isinstance(v.get("value"), int | float):
+            return format_percent(v["value"], self.lang)
+        if fld == "date" and v.get("value"):
+            return format_date(v["value"], self.lang)
+        return str(v.get("display") or "")
+
+    def cites_of(self, claims: list[Claim]) -> Cites:
+        return Cites([c.id for c in claims], [self.cites.cite(c) for c in claims])
+
+    def conflicts(self, claims_by_id: dict[str, Claim]) -> list[ConflictView]:
+        lang = self.lang
+        out = []
+        for ev in self.events:
+            for c in ev.conflicts:
+                values = [Fact(f"{self._conflict_value(c.field, v)} ({v['source'] or v['source_id']})",
+                               v["claim_id"], self.cites.cite(claims_by_id[v["claim_id"]]))
+                          for v in c.values if v["claim_id"] in claims_by_id]
+                decided = (t("conflict_decided", lang, actor=c.decided["actor"], reason=c.decided["reason"] or "")
+                           if c.decided else None)
+                out.append(ConflictView(ev.id, ev.title(lang), t(f"conflict_field_{c.field}", lang),
+                                        c.within_source, values, [n["note"] for n in c.notes], decided,
+                                        ev.corroboration))
+        return out
 
     def fact(self, claim: Claim) -> Fact:
         text = self._sentences.get(claim.id)
@@ -295,7 +360,7 @@ class Builder:
         buckets = {}
         if indicators is not None:
             buckets = {b.key: b for b in indicators.buckets("domain")}
-        money = _money_by(claims, lambda c: c.domain, self.money_rules)
+        money = _money_by(claims, lambda c: c.domain, self.money_rules, self.not_counted)
         headers = [t("col_domain", lang), t("col_claims", lang), t("col_foreign_firms", lang),
                    t("col_invested", lang), t("col_committed", lang)]
         rows = []
@@ -317,10 +382,14 @@ class Builder:
         rules = self.money_rules
         undated = t("undated", lang)
         cells: dict[tuple[str, str], float] = defaultdict(float)
+        counted: dict[tuple[str, str], list[Claim]] = defaultdict(list)
         for c in claims:
-            if c.amount_usd and c.predicate in rules["predicates"] and c.modality in rules["invested"]:
+            # Each event adds once (docs/events.md): its other claims are not summed.
+            if c.amount_usd and c.predicate in rules["predicates"] and c.modality in rules["invested"] \
+                    and c.id not in self.not_counted:
                 sector = label("sector", c.sector, lang) if c.sector else t("general", lang)
                 cells[(sector, (c.date or "")[:4] or undated)] += c.amount_usd
+                counted[(sector, (c.date or "")[:4] or undated)].append(c)
         title = t("chart_money", lang)
         if not cells:
             return Chart("money-by-sector-year", title, "", None, t("chart_money_empty", lang))
@@ -331,17 +400,20 @@ class Builder:
         years = sorted({y for _, y in cells}, key=lambda y: (y == undated, y))
         svg = charts.grid_chart(title, sectors, years, dict(cells), lambda v: format_compact_money(v, lang))
         committed = _money_by(claims, lambda c: label("sector", c.sector, lang) if c.sector else t("general", lang),
-                              rules)
-        # A long table (sector, year, amount) stays readable however many years there are.
-        rows: list[list[str | Fact]] = []
+                              rules, self.not_counted)
+        # A long table (sector, year, amount) stays readable however many years there are;
+        # each amount cites the claims it adds.
+        rows: list[list[str | Fact | Cites]] = []
         for sector in sectors:
             for year in years:
                 if cells.get((sector, year)):
-                    rows.append([sector, year, _usd(cells[(sector, year)], lang)])
-            rows.append([sector, t("col_total", lang), _usd(totals[sector], lang)])
+                    rows.append([sector, year, _usd(cells[(sector, year)], lang),
+                                 self.cites_of(counted[(sector, year)])])
+            rows.append([sector, t("col_total", lang), _usd(totals[sector], lang), ""])
             if committed.get(sector, (0.0, 0.0))[1]:
-                rows.append([sector, t("col_committed", lang), _usd(committed[sector][1], lang)])
-        headers = [t("col_sector", lang), t("col_year", lang), t("col_invested", lang)]
+                rows.append([sector, t("col_committed", lang), _usd(committed[sector][1], lang), ""])
+        headers = [t("col_sector", lang), t("col_year", lang), t("col_invested", lang),
+                   t("col_counted", lang)]
         return Chart("money-by-sector-year", title, svg, Table(headers, rows))
 
     def timeline(self, claims: list[Claim], cfg: dict[str, Any]) -> Chart:
@@ -424,6 +496,7 @@ def build_report(session: Session, *, lang: str = "en", country: str | None = No
         timeline_cfg = yaml.safe_load(fh).get("indicators") or {}
     claims = load_claims(session, country=country, domains=domains)
     b = Builder(session, lang, amap)
+    b.use_events(claims)
 
     by_area: dict[str, list[Claim]] = defaultdict(list)
     for c in claims:
@@ -459,6 +532,7 @@ def build_report(session: Session, *, lang: str = "en", country: str | None = No
         except Exception as exc:  # noqa: BLE001 - the charts below do not depend on it
             indicators_error = f"{exc.__class__.__name__}: {exc}"
     chart_list = b.charts(claims, timeline_cfg, indicators, domains)
+    conflicts = b.conflicts(claims_by_id)
     changes: list[Fact] = []
     if since_at is not None:
         changed = [c for c in claims if c.created_at is not None and c.created_at >= since_at]
@@ -482,7 +556,7 @@ def build_report(session: Session, *, lang: str = "en", country: str | None = No
         charts=chart_list, chains=chains,
         since=format_date(since_at.date().isoformat(), lang) if since_at else None,
         changes=changes, notes=b.cites.notes, sources=b.cites.sources(), counts=counts,
-        findings_error=findings_error, indicators_error=indicators_error,
+        findings_error=findings_error, indicators_error=indicators_error, conflicts=conflicts,
     )
 
 
@@ -496,11 +570,13 @@ def _money_rules() -> dict[str, set[str]]:
             "committed": set(money.get("committed_modalities") or ("planned", "promised"))}
 
 
-def _money_by(claims: list[Claim], key: Any, rules: dict[str, set[str]]) -> dict[str, tuple[float, float]]:
-    """USD invested and committed per key."""
+def _money_by(claims: list[Claim], key: Any, rules: dict[str, set[str]],
+              skip: set[str] | None = None) -> dict[str, tuple[float, float]]:
+    """USD invested and committed per key (each event once: `skip` holds the claims whose
+    event counts another claim's figure)."""
     out: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for c in claims:
-        if not c.amount_usd or c.predicate not in rules["predicates"]:
+        if not c.amount_usd or c.predicate not in rules["predicates"] or c.id in (skip or ()):
             continue
         if c.modality in rules["invested"]:
             out[key(c)][0] += c.amount_usd

@@ -21,6 +21,7 @@ class Note:
     published: str  # formatted for the language, '' when unknown
     url: str | None
     kind: str
+    record: str | None = None  # a dataset row, read as a record (edition, row, fields, address)
 
 
 class Citations:
@@ -43,6 +44,7 @@ class Citations:
                 published=format_date(src.published, self.lang) if src is not None else "",
                 url=src.url if src is not None else None,
                 kind=src.kind if src is not None else "document",
+                record=_record(claim),
             ))
         return number
 
@@ -52,3 +54,15 @@ class Citations:
         for note in self.notes:
             seen.setdefault(note.source_id, note)
         return list(seen.values())
+
+
+def _record(claim: Claim) -> str | None:
+    try:
+        from veeduria.importers.common import claim_record, record_text
+    except ModuleNotFoundError:  # the importers are not installed
+        return None
+    src = claim.source
+    if src is None or src.kind != "dataset":
+        return None
+    rec = claim_record(claim.meta, src.kind, src.title, src.filename, claim.quote)
+    return record_text(rec) if rec else None

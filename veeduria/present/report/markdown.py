@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-from veeduria.present.report.build import Fact, Report, Table
+from veeduria.present.report.build import Cites, Fact, Report, Table
 from veeduria.text import link_url
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
@@ -38,7 +38,9 @@ def _fact(f: Fact) -> str:
     return f"- {esc(f.text)}[^{f.note}]"
 
 
-def _cell(cell: str | Fact) -> str:
+def _cell(cell: str | Fact | Cites) -> str:
+    if isinstance(cell, Cites):
+        return "".join(f"[^{n}]" for n in cell.notes)
     return f"{esc(cell.text)}[^{cell.note}]" if isinstance(cell, Fact) else esc(cell)
 
 
@@ -108,6 +110,21 @@ def render_markdown(r: Report, charts_dir: Path | None = None, charts_link: str 
     else:
         lines += [esc(h("chains_none")), ""]
 
+    lines += [f"## {h('conflicts')}", ""]
+    if r.conflicts:
+        lines += [esc(h("conflicts_intro")), ""]
+        for c in r.conflicts:
+            head = h("source_contradicts") if c.within_source else h("sources_disagree")
+            lines += [f"**{esc(head)} ({esc(c.field)}): {esc(c.title)}** "
+                      f"({esc(h('independent_sources', n=c.sources))})", ""]
+            lines += [_fact(f) for f in c.values] + [""]
+            if c.decided:
+                lines += [esc(c.decided), ""]
+            for n in c.notes:
+                lines += [f"*{esc(h('case_note'))}:* {esc(n)}", ""]
+    else:
+        lines += [esc(h("conflicts_none")), ""]
+
     if r.since:
         lines += [f"## {esc(h('changes', date=r.since))}", ""]
         if r.changes:
@@ -121,7 +138,8 @@ def render_markdown(r: Report, charts_dir: Path | None = None, charts_link: str 
         parts = [f"*{esc(n.title)}*"] + [esc(x) for x in (n.author, n.publisher) if x]
         parts.append(esc(n.published or h("no_date")))
         where = md_url(n.url) or esc(h("no_url"))
-        lines.append(f"[^{n.number}]: {', '.join(parts)}. {where}. {h('quote')}: “{esc(n.quote)}”")
+        evidence = (f"{h('record')}: {esc(n.record)}. " if n.record else "") + f"{h('quote')}: “{esc(n.quote)}”"
+        lines.append(f"[^{n.number}]: {', '.join(parts)}. {where}. {evidence}")
     lines += ["", f"## {h('sources')}", ""]
     for n in r.sources:
         parts = [f"*{esc(n.title)}*"] + [esc(x) for x in (n.author, n.publisher) if x]

@@ -91,9 +91,22 @@ def get_source(session: Session, source_id: str) -> Source:
     return src
 
 
+def parse_since(since: str | None) -> Any:
+    from veeduria.export.delta import parse_since as parse
+
+    try:
+        return parse(since)
+    except ValueError as exc:
+        raise WebError(422, str(exc).replace("--since", "since")) from None
+
+
+Since = Annotated[str | None, Query(description="Only what was written or changed since this ISO "
+                                                "date or time (UTC unless an offset is given)")]
+
+
 def claim_filter(domain: str | None, sector: str | None, entity: str | None, source: str | None,
                  status: Status, date_from: str | None, date_to: str | None,
-                 predicate: str | None = None) -> ClaimFilter:
+                 predicate: str | None = None, since: str | None = None) -> ClaimFilter:
     if domain and domain not in domains():
         raise WebError(422, f"unknown domain {domain!r}; one of: {', '.join(domains())}")
     if sector and sector not in sectors():
@@ -101,7 +114,7 @@ def claim_filter(domain: str | None, sector: str | None, entity: str | None, sou
     if predicate and predicate not in predicates():
         raise WebError(422, f"unknown predicate {predicate!r}; see /api/vocab")
     f = ClaimFilter(domain, sector, entity, source, None if status == "any" else status,
-                    date_from, date_to, predicate)
+                    date_from, date_to, predicate, parse_since(since))
     try:
         f.bounds()
     except ValueError as exc:
@@ -131,7 +144,10 @@ def api_vocab() -> dict[str, Any]:
 
 @router.get("/entities", summary="Search or list entities")
 def api_entities(session: DB, q: str | None = None, schema: str | None = None,
-                 limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
+                 limit: Limit = 20, offset: Offset = 0, since: Since = None) -> dict[str, Any]:
+    since_at = parse_since(since)
+    if q and since_at is not None:
+        raise WebError(422, "q and since cannot be combined")
     if q:
         hits = run_search(session, q, kinds=["entity"], limit=limit, offset=offset)
         ents = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_([h.ref_id for h in hits])))}
@@ -140,6 +156,8 @@ def api_entities(session: DB, q: str | None = None, schema: str | None = None,
             items = [i for i in items if i["schema"] == schema]
         return page(offset + len(items) + (1 if len(hits) == limit else 0), limit, offset, items)
     base = select(Entity).where(Entity.merged_into.is_(None))
+    if since_at is not None:  # merged entities too: downstream copies must learn of merges
+        base = select(Entity).where(Entity.updated_at >= since_at)
     if schema:
         base = base.where(Entity.schema == schema)
     total = session.scalar(base.with_only_columns(func.count(), maintain_column_froms=True)) or 0
@@ -184,9 +202,68 @@ def api_entity(entity_id: str, session: DB) -> dict[str, Any]:
     out["subsidiaries"] = [{"id": sub.id, "name": sub.name, "share": c.share, "claim": c.id}
                            for sub, c in subsidiaries_of(session, ent.id) if sub is not None]
     out["claims_by_domain"] = claim_counts_by_domain(session, ent.id)
+    from veeduria.resolve.events import events_for_entities
+
+    events = [ev for ev in events_for_entities(session, [ent.id]) if len(ev.members) > 1]
+    out["events"] = [{"id": ev.id, "title": ev.title(), "corroboration": ev.corroboration,
+                      "claims": ev.claim_ids} for ev in events]
+    out["conflicts"] = [{"event": ev.id, **c.to_dict()} for ev in events for c in ev.conflicts]
     if entity_id != ent.id:
         out["merged_from"] = entity_id
     return out
+
+
+@router.get("/events", summary="Events: claims of several sources grouped as one event")
+def api_events(session: DB, entity: str | None = None, conflicts: bool = False,
+               single: bool = False, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    from veeduria.resolve.events import all_events, events_for_entities
+
+    if entity:
+        found = events_for_entities(session, [get_entity(session, entity).id])
+    else:
+        found = all_events(session)
+    if not single:
+        found = [ev for ev in found if len(ev.members) > 1]
+    if conflicts:
+        found = [ev for ev in found if ev.conflicts]
+    return page(len(found), limit, offset, [ev.to_dict() for ev in found[offset:offset + limit]])
+
+
+@router.get("/events/{event_id}", summary="One event: its claims, why they were grouped, "
+            "independent sources, the figure counted and where sources disagree")
+def api_event(event_id: str, session: DB) -> dict[str, Any]:
+    from veeduria.present.web.data import event_api_dict, event_context
+    from veeduria.resolve.events import EventError, get_event
+
+    try:
+        ev = get_event(session, event_id)
+    except EventError as exc:
+        raise WebError(404, str(exc)) from None
+    return event_api_dict(ev, event_context(session, [ev]))
+
+
+class ConflictDecision(BaseModel):
+    field: Literal["actor", "amount", "date", "share"]
+    claim: str
+    reason: str
+
+
+@router.post("/events/{event_id}/decide", summary="Decide an event's conflict (editor)",
+             dependencies=[Depends(check_csrf)])
+def api_event_decide(request: Request, event_id: str, body: ConflictDecision) -> dict[str, Any]:
+    user = editor(request)
+    from veeduria.resolve.events import EventError, decide_conflict, get_event
+
+    def act(session: Session) -> None:
+        try:
+            decide_conflict(session, get_event(session, event_id), body.field, body.claim,
+                            user.username, body.reason)
+        except EventError as exc:
+            raise ValueError(str(exc)) from None
+
+    _write(request, act)
+    with state_of(request).store.reader() as session:
+        return api_event(event_id, session)
 
 
 @router.get("/entities/{entity_id}/chain", summary="The chain of controlling owners up to the ultimate owner")
@@ -246,8 +323,9 @@ def api_claims(request: Request, session: DB,
                status: Status = "accepted", predicate: str | None = None,
                date_from: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
                date_to: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD (inclusive)")] = None,
-               limit: Limit = 50, offset: Offset = 0, lang: str | None = None) -> dict[str, Any]:
-    f = claim_filter(domain, sector, entity, source, status, date_from, date_to, predicate)
+               limit: Limit = 50, offset: Offset = 0, lang: str | None = None,
+               since: Since = None) -> dict[str, Any]:
+    f = claim_filter(domain, sector, entity, source, status, date_from, date_to, predicate, since)
     total, items = claim_page(session, f, limit, offset, lang_of(request, lang), state_of(request).counts)
     return page(total, limit, offset, items)
 
@@ -261,6 +339,12 @@ def api_claim(request: Request, claim_id: str, session: DB) -> dict[str, Any]:
     out = claim_dict(claim, lang_of(request))
     out.update({"note": claim.note, "duplicate_of": claim.duplicate_of, "case_id": claim.case_id,
                 "text": claim_text(claim, lang_of(request))})
+    from veeduria.resolve.events import events_for_claims
+
+    ev = events_for_claims(session, [claim.id], (claim.status,)).get(claim.id)
+    out["event"] = ({"id": ev.id, "claims": ev.claim_ids, "conflicts": [c.to_dict() for c in ev.conflicts]}
+                    if ev is not None else None)
+    out["corroboration"] = ev.corroboration if ev is not None else 1
     return out
 
 
@@ -368,10 +452,15 @@ def api_source_text(source_id: str, session: DB) -> PlainTextResponse:
 
 @router.get("/findings", summary="Screening findings (red flags with their evidence)")
 def api_findings(request: Request, session: DB, lang: str | None = None,
-                 limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+                 limit: Limit = 100, offset: Offset = 0, since: Since = None) -> dict[str, Any]:
+    since_at = parse_since(since)
     items = cached_findings(request, session, lang_of(request, lang), None)
     if items is None:
         return {"available": False, **page(0, limit, offset, [])}
+    if since_at is not None:
+        from veeduria.export.delta import findings_since
+
+        items = findings_since(session, items, since_at)
     return {"available": True, **page(len(items), limit, offset, items[offset:offset + limit])}
 
 
@@ -485,14 +574,17 @@ StatusList = Annotated[list[Literal["candidate", "accepted", "rejected"]] | None
 
 
 @router.get("/export/claims.jsonl", summary="Claims as JSON Lines (streamed)")
-def export_claims(request: Request, status: StatusList = None, domain: str | None = None) -> StreamingResponse:
+def export_claims(request: Request, status: StatusList = None, domain: str | None = None,
+                  since: Since = None) -> StreamingResponse:
     from veeduria.export.claims import write_claims_jsonl
 
     if domain and domain not in domains():
         raise WebError(422, f"unknown domain {domain!r}")
     statuses = export_statuses(status, None)
+    since_at = parse_since(since)
     return StreamingResponse(
-        stream(request, lambda s, out: write_claims_jsonl(s, out, statuses=statuses, domain=domain)),
+        stream(request, lambda s, out: write_claims_jsonl(s, out, statuses=statuses, domain=domain,
+                                                          since=since_at)),
         media_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="claims.jsonl"'})
 
@@ -515,6 +607,16 @@ def export_claims_csv(request: Request, status: StatusList = None) -> StreamingR
     return StreamingResponse(stream(request, lambda s, out: write_claims_csv(s, out, statuses)),
                              media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="claims.csv"'})
+
+
+@router.get("/export/entities.jsonl", summary="Entities as JSON Lines (streamed); ?since= for deltas")
+def export_entities_jsonl(request: Request, since: Since = None) -> StreamingResponse:
+    from veeduria.export.delta import write_entities_jsonl
+
+    since_at = parse_since(since)
+    return StreamingResponse(stream(request, lambda s, out: write_entities_jsonl(s, out, since_at)),
+                             media_type="application/x-ndjson",
+                             headers={"Content-Disposition": 'attachment; filename="entities.jsonl"'})
 
 
 @router.get("/export/entities.csv", summary="Entities as CSV (streamed)")

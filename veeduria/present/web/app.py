@@ -42,7 +42,7 @@ from veeduria.store.db import Store
 
 HERE = Path(__file__).parent
 log = logging.getLogger("veeduria.web")
-STATIC_VERSION = "2"
+STATIC_VERSION = "3"
 
 # Scripts only from our own files: no inline script can run, whatever a document contains.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -190,6 +190,16 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def _unread(request: Request) -> int:
+    """Unread alerts of the logged-in user's watchlists (shown in the navigation)."""
+    user = current_user(request)
+    if user is None:
+        return 0
+    from veeduria.present.web.watch import unread_for
+
+    return unread_for(state_of(request).store, user)
+
+
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
            status_code: int = 200) -> HTMLResponse:
     lang = request.state.lang
@@ -203,6 +213,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "quote_url": lambda s: quote(s, safe=""),
         "static_version": STATIC_VERSION,
+        "inbox_unread": _unread(request),
         **(context or {}),
     }
     return state_of(request).templates.TemplateResponse(request, name, ctx, status_code=status_code)
@@ -317,8 +328,9 @@ def create_app(store: Store, *, settings: Settings | None = None) -> FastAPI:
     # Outermost: bodies are bounded before any middleware or route reads them.
     app.add_middleware(BodyLimit, upload_limit=lambda: settings.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    from veeduria.present.web import api, pages
+    from veeduria.present.web import api, pages, watch
 
     app.include_router(api.router)
+    app.include_router(watch.router)
     app.include_router(pages.router)
     return app

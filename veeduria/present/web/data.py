@@ -3,6 +3,7 @@ summaries, the timeline, the influence network and a source's highlighted text."
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import Counter
@@ -34,6 +35,8 @@ class ClaimFilter:
     date_from: str | None = None
     date_to: str | None = None
     predicate: str | None = None
+    # Only claims written or changed at or after this time (naive UTC): deltas.
+    since: dt.datetime | None = None
 
     def bounds(self) -> tuple[str | None, str | None]:
         """Sortable date bounds; a partial `date_to` covers its whole year or month."""
@@ -72,6 +75,8 @@ def claim_query(f: ClaimFilter):
         q = q.where(Claim.date_sort >= low)
     if high:
         q = q.where(Claim.date_sort <= high)
+    if f.since is not None:
+        q = q.where(Claim.updated_at >= f.since)
     return q
 
 
@@ -303,4 +308,31 @@ def source_dict(src: Source, with_text: bool = False) -> dict[str, Any]:
            "text_length": src.text_length, "case_id": src.case_id}
     if with_text:
         out["text"] = src.text
+    return out
+
+
+def event_context(session: Session, events: list[Any]) -> dict[str, Any]:
+    """What event pages and blocks show besides the events: the claims (for quotes and
+    source links) and each dataset claim's readable record."""
+    from veeduria.importers.common import claim_record, record_text
+
+    ids = sorted({cid for ev in events for cid in ev.claim_ids})
+    claims = {c.id: c for c in session.scalars(
+        select(Claim).where(Claim.id.in_(ids)).options(
+            selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source)))} if ids else {}
+    records = {}
+    for c in claims.values():
+        rec = claim_record(c.meta, c.source.kind, c.source.title, c.source.filename, c.quote)
+        if rec:
+            records[c.id] = {"text": record_text(rec), "url": rec.get("url")}
+    return {"event_claims": claims, "records": records}
+
+
+def event_api_dict(ev: Any, ctx: dict[str, Any]) -> dict[str, Any]:
+    out = ev.to_dict()
+    out["claim_details"] = [
+        {"id": m.id, "date": m.date, "subjects": sorted(m.name(e) for e in m.subjects),
+         "amount_usd": m.amount_usd, "share": m.share, "source": {"id": m.source_id, "title": m.source_title},
+         "quote": m.quote, "record": ctx["records"].get(m.id), "note": m.note,
+         "part_of": ev.parts.get(m.id)} for m in ev.members]
     return out

@@ -163,6 +163,36 @@ def indicators_page(request: Request, session: DB) -> HTMLResponse:
     return render(request, "indicators.html", {"tables": integrations.indicator_tables(session, lang)})
 
 
+FIGURES = ("invested_usd", "committed_usd", "claims", "arbitration_cases")
+
+
+@router.get("/indicators/{dim}/{key}/{figure}", response_class=HTMLResponse)
+def indicator_claims_page(request: Request, dim: str, key: str, figure: str, session: DB) -> HTMLResponse:
+    """The claims an indicator figure counted, each with the other claims of its event
+    (told by other sources and counted once)."""
+    compute = integrations.optional("veeduria.screen.indicators", "compute")
+    if compute is None:
+        raise WebError(404, "indicators are not available")
+    if dim not in ("domain", "sector", "year", "total") or figure not in FIGURES:
+        raise WebError(404, f"no indicator {dim}/{key}/{figure}")
+    result = compute(session)
+    bucket = result.total if dim == "total" else result.by[dim].get(key)
+    if bucket is None:
+        raise WebError(404, f"no indicator {dim}/{key}")
+    fig = getattr(bucket, figure)
+    ids = list(fig.claim_ids)
+    same = dict(fig.same_event)
+    claims = {c.id: c for c in session.scalars(
+        select(Claim).where(Claim.id.in_(ids + [x for v in same.values() for x in v]))
+        .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source)))}
+    rows = [{"claim": claims[i], "same_event": [claims[x] for x in same.get(i, []) if x in claims]}
+            for i in ids if i in claims]
+    lang = request.state.lang
+    name = key if dim in ("year", "total") else label(dim, key, lang)
+    return render(request, "indicator_claims.html", {
+        "dim": dim, "key": key, "name": name, "figure": figure, "value": fig.value, "rows": rows})
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, session: DB,
                 q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
@@ -231,8 +261,11 @@ def entity_page(request: Request, entity_id: str, session: DB) -> Response:
     findings = None if found is None else by_severity(found)
     card = integrations.scorecard(session, ent, lang) if is_project else None
     related = card.get("related_findings") if isinstance(card, dict) else None
+    from veeduria.resolve.events import events_for_entities
+
+    events = [ev for ev in events_for_entities(session, [ent.id]) if len(ev.members) > 1]
     return render(request, "entity.html", {
-        "e": ent, "chain": ownership_chain(session, ent.id), "owners": owners_of(session, ent.id),
+        "events": events, "claim_events": {cid: ev for ev in events for cid in ev.claim_ids}, "e": ent, "chain": ownership_chain(session, ent.id), "owners": owners_of(session, ent.id),
         "subsidiaries": [(s, c) for s, c in subsidiaries_of(session, ent.id) if s is not None],
         "by_domain": dict(sorted(by_domain.items(), key=lambda kv: (-len(kv[1]), kv[0]))), "n_claims": len(claims),
         "findings": findings or [], "findings_available": findings is not None,
@@ -240,6 +273,22 @@ def entity_page(request: Request, entity_id: str, session: DB) -> Response:
         "scorecard": card, "evidence": evidence_for(session, findings, related),
         "scorecard_available": integrations.optional("veeduria.screen.scorecard", "scorecard") is not None,
     })
+
+
+@router.get("/event/{event_id}", response_class=HTMLResponse)
+def event_page(request: Request, event_id: str, session: DB) -> Response:
+    from veeduria.present.web.data import event_context
+    from veeduria.resolve.events import EventError, counted_rule, get_event
+
+    try:
+        ev = get_event(session, event_id)
+    except EventError as exc:
+        raise WebError(404, str(exc)) from None
+    if ev.id != event_id:
+        return RedirectResponse(f"/event/{ev.id}", status_code=301)
+    return render(request, "event.html", {"ev": ev, "rule": counted_rule(ev),
+                                          "claim_events": {cid: ev for cid in ev.claim_ids},
+                                          **event_context(session, [ev])})
 
 
 @router.get("/claim/{claim_id}")
