@@ -30,9 +30,16 @@ def peru(peru_store: Store) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture(scope="module")
+def open_peru(peru_store: Store) -> Iterator[TestClient]:
+    """A team's private instance: every reader sees candidate and rejected claims."""
+    with TestClient(create_app(peru_store, settings=Settings(open_access=True))) as client:
+        yield client
+
+
 # --- reads -----------------------------------------------------------------------------------
 
-def test_claims_filter_and_paginate(peru: TestClient) -> None:
+def test_claims_filter_and_paginate(peru: TestClient, open_peru: TestClient) -> None:
     first = peru.get("/api/claims", params={"domain": "economy", "limit": 5}).json()
     assert first["total"] > 5 and len(first["items"]) == 5
     assert {c["domain"] for c in first["items"]} == {"economy"}
@@ -44,7 +51,8 @@ def test_claims_filter_and_paginate(peru: TestClient) -> None:
 
     ranged = peru.get("/api/claims", params={"date_from": "2019", "date_to": "2021", "limit": 500}).json()
     assert ranged["items"] and all("2019-01-01" <= c["date_sort"] <= "2021-12-31" for c in ranged["items"])
-    everything = peru.get("/api/claims", params={"status": "any", "limit": 1}).json()["total"]
+    assert peru.get("/api/claims", params={"status": "any", "limit": 1}).status_code == 401
+    everything = open_peru.get("/api/claims", params={"status": "any", "limit": 1}).json()["total"]
     accepted = peru.get("/api/claims", params={"limit": 1}).json()["total"]
     assert everything >= accepted > ranged["total"]
 
@@ -70,10 +78,11 @@ def test_bad_parameters_are_422_with_a_message(peru: TestClient, params: dict, f
     assert fragment in res.json()["error"]["message"]
 
 
-def test_unknown_ids_are_404(peru: TestClient) -> None:
+def test_unknown_ids_are_404(peru: TestClient, open_peru: TestClient) -> None:
+    assert peru.get("/api/jobs/unknown").status_code == 401  # jobs list candidates: editors only
     for url in ("/api/entities/no-such-thing", "/api/claims/no-such-claim", "/api/sources/nope",
                 "/api/entities/no-such-thing/chain", "/api/jobs/unknown"):
-        res = peru.get(url)
+        res = open_peru.get(url)
         assert res.status_code == 404, url
         assert "no " in res.json()["error"]["message"]
     assert peru.get("/entity/no-such-thing").status_code == 404
@@ -125,10 +134,15 @@ def test_source_text_and_highlights(peru: TestClient) -> None:
     assert re.sub(r"\s+", " ", text.text[start:end]) == re.sub(r"\s+", " ", claim["quote"])
 
 
-def test_exports_stream_every_claim(peru: TestClient) -> None:
-    total = peru.get("/api/claims", params={"status": "any", "limit": 1}).json()["total"]
-    lines = peru.get("/api/export/claims.jsonl").text.splitlines()
+def test_exports_stream_every_claim(peru: TestClient, open_peru: TestClient) -> None:
+    total = open_peru.get("/api/claims", params={"status": "any", "limit": 1}).json()["total"]
+    lines = open_peru.get("/api/export/claims.jsonl").text.splitlines()
     assert len(lines) == total and json.loads(lines[0])["quote"]
+    # Public exports hold reviewed claims only.
+    accepted = peru.get("/api/claims", params={"limit": 1}).json()["total"]
+    public = [json.loads(x) for x in peru.get("/api/export/claims.jsonl").text.splitlines()]
+    assert len(public) == accepted and {c["status"] for c in public} == {"accepted"}
+    assert peru.get("/api/export/claims.jsonl", params={"status": "candidate"}).status_code == 401
     csv_text = peru.get("/api/export/claims.csv").text
     assert csv_text.startswith("id,predicate,subject")
     ftm = [json.loads(x) for x in peru.get("/api/export/ftm.jsonl").text.splitlines()]
@@ -365,10 +379,10 @@ def test_docs_list_only_real_endpoints(peru: TestClient) -> None:
     assert documented <= paths, documented - paths
 
 
-def test_fast_claim_rows_match_the_orm_rendering(peru_store: Store, peru: TestClient) -> None:
+def test_fast_claim_rows_match_the_orm_rendering(peru_store: Store, open_peru: TestClient) -> None:
     from veeduria.present.web.data import claim_dict
 
-    items = peru.get("/api/claims", params={"status": "any", "limit": 40, "offset": 10}).json()["items"]
+    items = open_peru.get("/api/claims", params={"status": "any", "limit": 40, "offset": 10}).json()["items"]
     assert len(items) == 40
     with peru_store.reader() as s:
         for item in items:

@@ -32,6 +32,12 @@ def test_load_show_search_stats(run, mini_case):
     data = json.loads(run("show", "APH", "--json").output)
     assert data["id"] == "acme-port" and [c["owner"]["id"] for c in data["chain"]] == ["acme-group", "state-agency"]
     assert "bay-port" in run("search", "bahia").output
+    # Stems, filters, and where the words are.
+    found = run("search", "puertos", "--kind", "entity", "--country", "cn").output
+    assert "acme-port" in found and "bay-port" not in found and "«" in found
+    assert "no matches" in run("search", "acme", "--domain", "military").output
+    bad = run("search", "acme", "--from", "2020-13", ok=False)
+    assert bad.exit_code == 2 and "bad date" in bad.output
     stats = json.loads(run("stats", "--json").output)
     assert stats["claims"] == 6 and stats["by_domain"] == {"economy": 5, "law_enforcement": 1}
 

@@ -168,17 +168,51 @@ def _events_of(session, entity_id: str) -> list:  # noqa: ANN001
 @click.argument("text", nargs=-1, required=True)
 @click.option("--limit", default=20, show_default=True)
 @click.option("--kind", type=click.Choice(["entity", "claim", "source"]), multiple=True)
+@click.option("--domain", help="Claims of this domain only.")
+@click.option("--sector", help="Claims and entities of this sector only.")
+@click.option("--country", help="Claims and entities of this country (ISO alpha-2) only.")
+@click.option("--from", "date_from", help="From this date (YYYY[-MM[-DD]]; claims and sources).")
+@click.option("--to", "date_to", help="Up to this date, inclusive.")
+@click.option("--source", help="Claims and text of this source only.")
+@click.option("--status", type=click.Choice(["accepted", "candidate", "rejected"]), multiple=True,
+              help="Claims of these statuses (default: all).")
 @pass_ctx
-def search(ctx: Context, text: tuple[str, ...], limit: int, kind: tuple[str, ...]) -> None:
-    """Full-text search over entities, claims and sources."""
-    from veeduria.store.search import search as run_search
+def search(ctx: Context, text: tuple[str, ...], limit: int, kind: tuple[str, ...], domain: str | None,
+           sector: str | None, country: str | None, date_from: str | None, date_to: str | None,
+           source: str | None, status: tuple[str, ...]) -> None:
+    """Full-text search over entities, claims and sources with their text: case and accents
+    ignored, English and Spanish word forms, "quoted phrases". Each hit shows where the
+    words are, «marked»."""
+    import html
 
+    from veeduria.store.search import Filters, date_cover, parse_query, snippet
+    from veeduria.store.search import search as run_search
+    from veeduria.vocab import domains, sectors
+
+    if domain and domain not in domains():
+        raise click.BadParameter(f"unknown domain {domain!r}; one of: {', '.join(domains())}",
+                                 param_hint="--domain")
+    if sector and sector not in sectors():
+        raise click.BadParameter(f"unknown sector {sector!r}", param_hint="--sector")
+    try:
+        date_cover(date_from, date_to)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--from/--to") from None
+    filters = Filters(domain=domain, sector=sector, country=country.upper() if country else None,
+                      date_from=date_from, date_to=date_to, source=source, statuses=status or None)
+    query = " ".join(text)
     with ctx.store.reader() as session:
-        hits = run_search(session, " ".join(text), kinds=kind or None, limit=limit)
+        hits = run_search(session, query, kinds=kind or None, limit=limit, filters=filters)
     if not hits:
         click.echo("no matches")
+    q = parse_query(query)
     for hit in hits:
-        click.echo(f"{hit.kind:<7} {hit.ref_id:<44} {hit.title[:90]}")
+        where = f" (text at {hit.at})" if hit.at is not None else ""
+        click.echo(f"{hit.kind:<7} {hit.ref_id:<44} {hit.title[:90]}{where}")
+        shown = snippet(hit.body, q, width=160)
+        if shown:
+            plain = html.unescape(str(shown).replace("<mark>", "«").replace("</mark>", "»"))
+            click.echo(f"        {' '.join(plain.split())}")
 
 
 @cli.group()

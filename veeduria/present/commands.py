@@ -100,9 +100,14 @@ def prepare_store(store, load: bool, texts: list[Path], echo=click.echo) -> None
 @click.option("--monitor", "run_monitor", is_flag=True,
               help="Also poll monitored sources and deliver alerts in the background "
                    "(SMTP settings from $VEEDURIA_SMTP_*; see docs/monitor.md).")
+@click.option("--open-access", is_flag=True, envvar="VEEDURIA_OPEN_ACCESS",
+              help="Show candidate and rejected claims to every reader, as to editors (a team's "
+                   "private instance; default: readers without an editor login see accepted "
+                   "claims only). Also $VEEDURIA_OPEN_ACCESS=1.")
 @click.pass_obj
 def serve(ctx, host: str, port: int, no_load: bool, texts: tuple[Path, ...], max_upload_mb: int,
-          secure_cookies: bool, trusted_proxies: tuple[str, ...], run_monitor: bool) -> None:
+          secure_cookies: bool, trusted_proxies: tuple[str, ...], run_monitor: bool,
+          open_access: bool) -> None:
     """Serve the dashboard and the API (http://127.0.0.1:8000 by default)."""
     import uvicorn
 
@@ -120,7 +125,7 @@ def serve(ctx, host: str, port: int, no_load: bool, texts: tuple[Path, ...], max
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--trusted-proxy") from None
     settings = Settings(secret_key=load_secret(secret_path), max_upload_bytes=max_upload_mb * 1024 * 1024,
-                        secure_cookies=secure_cookies, trusted_proxies=proxies)
+                        secure_cookies=secure_cookies, trusted_proxies=proxies, open_access=open_access)
     app = create_app(store, settings=settings)
     stop = None
     if run_monitor:
@@ -131,6 +136,8 @@ def serve(ctx, host: str, port: int, no_load: bool, texts: tuple[Path, ...], max
         _, stop = start_background(store, smtp=SmtpSettings.from_env(), base=base)
         click.echo("veeduria: monitor running in the background")
     click.echo(f"veeduria: serving {store.url} at http://{host}:{port}/ (Ctrl+C stops)")
+    if open_access:
+        click.echo("veeduria: open access: every reader sees candidate and rejected claims")
     try:
         # proxy_headers=False: uvicorn would otherwise take the client address from
         # X-Forwarded-For of any local peer; the app decides whom to believe (client_address).

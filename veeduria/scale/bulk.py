@@ -208,7 +208,7 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
     for ent_id in sorted(mine):
         ent = candidates[ent_id]
         names.extend(ent.names)
-        search.append({"kind": "entity", "ref_id": ent.id, "title": ent.search[0], "body": ent.search[1]})
+        search.append(ent.search)
         event("entity", ent.id, {k: v for k, v in ent.values.items() if v and k != "id"})
     counts.entities = len(mine)
 
@@ -238,8 +238,7 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
                          for e, r, p in row.roles)
             # The worker named the roles as the sequential ingest does (the document's own
             # spelling for its new entities, else the gazetteer's, which learned in order).
-            title, body = row.search
-            search.append({"kind": "claim", "ref_id": row.id, "title": title, "body": body})
+            search.append(row.search)
             changes = {k: v for k, v in row.values.items() if v is not None and k not in ("meta", "id")}
             if values["duplicate_of"]:
                 changes["duplicate_of"] = values["duplicate_of"]
@@ -249,8 +248,7 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
         src["meta"] = {**(src["meta"] or {}), "extraction": extraction_marker(res.content_hash, n_written),
                        "mentions": res.mentions}
         sources.append({**src, "case_id": None, "created_at": now, "updated_at": now})
-        search.append({"kind": "source", "ref_id": src["id"], "title": res.source_search[0],
-                       "body": res.source_search[1]})
+        search.extend(res.source_search or [])
         counts.documents += 1
         counts.source_ids.append(src["id"])
     for table, rows in ((Source.__table__, sources), (EntityName.__table__, names),

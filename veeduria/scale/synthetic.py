@@ -22,7 +22,6 @@ import yaml
 from sqlalchemy import func, select
 
 from veeduria.scale.bulk import insert_ignoring_conflicts
-from veeduria.scale.work import search_body
 from veeduria.store import Store
 from veeduria.store.models import (
     Claim,
@@ -33,6 +32,7 @@ from veeduria.store.models import (
     Source,
     utcnow,
 )
+from veeduria.store.search import claim_doc, entity_doc
 from veeduria.text import fold, slugify
 
 TEMPLATES = Path(__file__).with_name("synthetic.yaml")
@@ -253,8 +253,8 @@ def build_synthetic_store(store: Store, n_claims: int, n_entities: int, *, seed:
                  "normalized": fold(e["name"])[:512]} for e in part])
             if search:
                 insert_ignoring_conflicts(conn, SearchDoc.__table__, [
-                    {"kind": "entity", "ref_id": e["id"], "title": e["name"],
-                     "body": search_body(e["name"], e["sector"], e["country"], e["schema"])} for e in part])
+                    entity_doc(e["id"], e["name"], [e["name"]], sector=e["sector"], country=e["country"],
+                               schema=e["schema"]) for e in part])
         for i in range(0, len(sources), chunk):
             insert_ignoring_conflicts(conn, Source.__table__, sources[i:i + chunk])
     statuses = [s for s, w in STATUS_WEIGHTS for _ in range(w)]
@@ -292,8 +292,7 @@ def build_synthetic_store(store: Store, n_claims: int, n_entities: int, *, seed:
             if obj != subject:
                 roles.append({"claim_id": claim_id, "entity_id": obj, "role": "object", "position": 1})
             if search:
-                docs.append({"kind": "claim", "ref_id": claim_id, "title": quote,
-                             "body": search_body(quote, domain, sector)})
+                docs.append(claim_doc(claims[-1], []))
         with store.engine.begin() as conn:
             insert_ignoring_conflicts(conn, Claim.__table__, claims)
             insert_ignoring_conflicts(conn, ClaimEntity.__table__, roles)

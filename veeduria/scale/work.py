@@ -17,26 +17,17 @@ from veeduria.sources.chunks import MAX_CANDIDATES, count_words, extract_chunked
 from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError, encoding_warning
 from veeduria.sources.meta import apply_meta as _apply_meta
 from veeduria.sources.readers import read_document
+from veeduria.store.search import claim_doc, entity_doc, source_docs
 from veeduria.store.writer import claim_values
 from veeduria.text import fold, link_url
-from veeduria.vocab import label
 
 DONE = "done"  # a source with this content hash was already extracted by this method
 KNOWN = "known"  # a source with this content hash exists but was not extracted (curated)
 
 
-def search_body(*parts: str | None) -> str:
-    """Same text as veeduria.store.search builds for its index (kept in step by a test)."""
-    joined = " ".join(p for p in parts if p)
-    folded = fold(joined)
-    return joined if folded == joined.lower() else f"{joined} {folded}"
-
-
-def claim_search_doc(values: dict[str, Any], role_names: list[str]) -> tuple[str, str]:
-    """(title, body) of a claim's search document, as index_claims would write it."""
-    return values["quote"][:200], search_body(
-        values["quote"], " ".join(role_names), label("predicate", values["predicate"]),
-        values["qualifier"], values["place"], values["note"], values["domain"], values["sector"])
+def claim_search_doc(values: dict[str, Any], role_names: list[str]) -> dict[str, Any]:
+    """A claim's search document, as index_claims would write it."""
+    return claim_doc(values, role_names)
 
 
 @dataclass
@@ -46,7 +37,7 @@ class ClaimRow:
     values: dict[str, Any]
     roles: list[tuple[str, str, int]]  # (entity_id, role, position)
     role_names: list[str]  # entity names the search text was built with
-    search: tuple[str, str]
+    search: dict[str, Any]
 
 
 @dataclass
@@ -54,7 +45,7 @@ class EntityRow:
     id: str
     values: dict[str, Any]
     names: list[dict[str, Any]]
-    search: tuple[str, str]
+    search: dict[str, Any]
 
 
 @dataclass
@@ -66,7 +57,7 @@ class DocResult:
     content_hash: str | None = None
     words: int = 0
     source: dict[str, Any] | None = None
-    source_search: tuple[str, str] | None = None
+    source_search: list[dict[str, Any]] | None = None  # the source's and its passages'
     claims: list[ClaimRow] = field(default_factory=list)
     entities: list[EntityRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -113,9 +104,9 @@ def entity_row(rec: EntityRecord) -> EntityRow:
         seen.add(name)
         names.append({"entity_id": rec.id, "name": name, "lang": lang, "kind": kind,
                       "normalized": fold(name)[:512]})
-    body = search_body(" ".join(n["name"] for n in names), rec.description, rec.sector,
-                       rec.country, rec.schema)
-    return EntityRow(rec.id, values, names, (rec.name, body))
+    doc = entity_doc(rec.id, rec.name, [n["name"] for n in names], description=rec.description,
+                     meta=rec.meta, sector=rec.sector, country=rec.country, schema=rec.schema)
+    return EntityRow(rec.id, values, names, doc)
 
 
 def claim_row(rec: ClaimRecord, names: dict[str, str]) -> ClaimRow:
@@ -158,8 +149,7 @@ def process_document(path: str, ctx: WorkContext, gazetteer: Gazetteer | None = 
             result.warnings.append(note)
         source = source_row(doc)
         result.source = source
-        result.source_search = (source["title"] or source["id"], search_body(
-            source["title"], source["author"], source["publisher"], source["filename"]))
+        result.source_search = source_docs(source, source["text"])
         meta = DocMeta(source_id=source["id"], published=doc.published, language=doc.language,
                        pages=doc.pages)
         found, capped = extract_chunked(doc.text, meta, gazetteer)

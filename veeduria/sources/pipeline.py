@@ -42,7 +42,7 @@ from veeduria.store.models import (
     Source,
     utcnow,
 )
-from veeduria.store.search import index_entities
+from veeduria.store.search import index_entities, source_docs
 from veeduria.store.writer import claim_values, upsert_entity
 
 __all__ = ["META_FIELDS", "IngestResult", "Ingestor", "ingest_file", "insert_rows", "iter_files"]
@@ -317,8 +317,7 @@ class Ingestor:
         source = source_row(doc)
         rows = _Rows(self.actor)
         rows.event("source", source["id"], {k: v for k, v in source.items() if k != "text"})
-        rows.search.append({"kind": "source", "ref_id": source["id"], "title": source["title"] or source["id"],
-                            "body": _source_search_body(source)})
+        rows.search.extend(source_docs(source, source["text"]))
         written = None
         mentions: list[list[Any]] | None = None
         if want_extract:
@@ -436,12 +435,6 @@ def _marker(content_hash: str, claims: int) -> dict[str, Any]:
     return {"method": METHOD, "content_hash": content_hash, "claims": claims}
 
 
-def _source_search_body(source: dict[str, Any]) -> str:
-    from veeduria.scale.work import search_body
-
-    return search_body(source["title"], source["author"], source["publisher"], source["filename"])
-
-
 def _one_line(exc: BaseException) -> str:
     text = str(exc).splitlines()[0][:200] if str(exc) else ""
     return f"{exc.__class__.__name__}: {text}"
@@ -473,7 +466,7 @@ class _Rows:
         self.entities.append({**row.values, "state_linkage": None, "merged_into": None,
                               "created_at": self.now, "updated_at": self.now})
         self.names.extend(row.names)
-        self.search.append({"kind": "entity", "ref_id": rec.id, "title": row.search[0], "body": row.search[1]})
+        self.search.append(row.search)
         self.event("entity", rec.id, {k: v for k, v in row.values.items() if v and k != "id"})
 
     def add_claim(self, claim_id: str, rec: ClaimRecord, duplicate_of: str | None, names: dict[str, str]) -> None:
@@ -490,8 +483,7 @@ class _Rows:
                 seen.add((ent_id, role))
                 self.roles.append({"claim_id": claim_id, "entity_id": ent_id, "role": role, "position": pos})
                 role_names.append(names.get(ent_id, ent_id))
-        title, body = claim_search_doc(values, role_names)
-        self.search.append({"kind": "claim", "ref_id": claim_id, "title": title, "body": body})
+        self.search.append(claim_search_doc({"id": claim_id, **values}, role_names))
         changes = {k: v for k, v in values.items() if v is not None and k != "meta"}
         if duplicate_of:
             changes["duplicate_of"] = duplicate_of

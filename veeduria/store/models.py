@@ -214,18 +214,25 @@ class AuditEvent(Base):
 
 
 class SearchDoc(Base):
-    """Flattened text of entities, claims and sources for full-text search. SQLite mirrors
-    each kind into its own FTS5 table (search_fts_<kind>); PostgreSQL keeps a generated
-    tsvector column (tsv, not mapped here) with a partial GIN index per kind."""
+    """Text of entities, claims, sources and passages of source texts for full-text search
+    (see veeduria.store.search). SQLite mirrors each group into its own FTS5 table
+    (search_fts_<entity|claim|public|source> over title, terms and tags; `public` holds the
+    accepted claims); PostgreSQL keeps a generated tsvector column (tsv, not mapped here)
+    with a partial GIN index per group."""
 
     __tablename__ = "search_docs"
     __table_args__ = (UniqueConstraint("kind", "ref_id", name="uq_search_doc"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))  # entity | claim | source
-    ref_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # entity | claim | source | text
+    # The object's id; for a passage (kind text) "<source id>#<start offset>".
+    ref_id: Mapped[str] = mapped_column(String(160))
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    # Folded words then their stems: what queries match.
+    terms: Mapped[str] = mapped_column(Text, default="")
+    # Filter tokens (domain, sector, country, status, dates, source).
+    tags: Mapped[str] = mapped_column(Text, default="")
 
 
 class LoadedCase(Base):

@@ -23,10 +23,12 @@ from veeduria.present.web.app import (
     current_user,
     db,
     editor,
+    need_unreviewed,
     session_data,
     start_session,
     state_of,
     upload_guard,
+    visible_statuses,
 )
 from veeduria.present.web.auth import authenticate
 from veeduria.present.web.data import (
@@ -44,10 +46,19 @@ from veeduria.present.web.data import (
     source_claims,
     source_dict,
 )
+from veeduria.present.web.searching import (
+    MAX_PAGE,
+    SearchForm,
+    check_form,
+    item_dict,
+    run_search,
+    wants_unreviewed,
+)
 from veeduria.query import owners_of, ownership_chain, stats, subsidiaries_of
 from veeduria.store.busy import wait_budget, with_retry
 from veeduria.store.models import Claim, ClaimEntity, Entity, Source
-from veeduria.store.search import search as run_search
+from veeduria.store.search import RANK_WINDOW
+from veeduria.store.search import search as text_search
 from veeduria.text import http_url, visible_name
 from veeduria.vocab import domains, label, predicates, sectors
 
@@ -149,7 +160,7 @@ def api_entities(session: DB, q: str | None = None, schema: str | None = None,
     if q and since_at is not None:
         raise WebError(422, "q and since cannot be combined")
     if q:
-        hits = run_search(session, q, kinds=["entity"], limit=limit, offset=offset)
+        hits = text_search(session, q, kinds=["entity"], limit=limit, offset=offset)
         ents = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_([h.ref_id for h in hits])))}
         items = [entity_dict(ents[h.ref_id]) for h in hits if h.ref_id in ents]
         if schema:
@@ -282,6 +293,8 @@ def api_entity_claims(request: Request, entity_id: str, session: DB,
                       domain: str | None = None, status: Status = "accepted",
                       limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     ent = get_entity(session, entity_id)
+    if status != "accepted":
+        need_unreviewed(request)
     f = claim_filter(domain, None, ent.id, None, status, None, None)
     total, items = claim_page(session, f, limit, offset, lang_of(request), state_of(request).counts)
     return page(total, limit, offset, items)
@@ -325,6 +338,8 @@ def api_claims(request: Request, session: DB,
                date_to: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD (inclusive)")] = None,
                limit: Limit = 50, offset: Offset = 0, lang: str | None = None,
                since: Since = None) -> dict[str, Any]:
+    if status != "accepted":
+        need_unreviewed(request)
     f = claim_filter(domain, sector, entity, source, status, date_from, date_to, predicate, since)
     total, items = claim_page(session, f, limit, offset, lang_of(request, lang), state_of(request).counts)
     return page(total, limit, offset, items)
@@ -334,7 +349,8 @@ def api_claims(request: Request, session: DB,
 def api_claim(request: Request, claim_id: str, session: DB) -> dict[str, Any]:
     claim = session.scalar(select(Claim).where(Claim.id == claim_id).options(
         selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source)))
-    if claim is None:
+    visible = visible_statuses(request)
+    if claim is None or (visible is not None and claim.status not in visible):
         raise WebError(404, f"no claim with id {claim_id!r}")
     out = claim_dict(claim, lang_of(request))
     out.update({"note": claim.note, "duplicate_of": claim.duplicate_of, "case_id": claim.case_id,
@@ -414,6 +430,7 @@ def api_edit(request: Request, claim_id: str, body: ClaimEdit) -> dict[str, Any]
 @router.get("/review/candidates", summary="Candidate claims waiting for review")
 def api_candidates(request: Request, session: DB, source: str | None = None,
                    limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    need_unreviewed(request)
     f = claim_filter(None, None, None, source, "candidate", None, None)
     total, items = claim_page(session, f, limit, offset, lang_of(request))
     return page(total, limit, offset, items)
@@ -429,13 +446,13 @@ def api_sources(session: DB, limit: Limit = 50, offset: Offset = 0) -> dict[str,
 
 
 @router.get("/sources/{source_id}", summary="A source's metadata and its claims' spans")
-def api_source(source_id: str, session: DB) -> dict[str, Any]:
+def api_source(request: Request, source_id: str, session: DB) -> dict[str, Any]:
     src = get_source(session, source_id)
     out = source_dict(src)
     out["has_text"] = src.text_length is not None
     out["claims"] = [{"id": c.id, "status": c.status, "offsets": [c.offset_start, c.offset_end]
                       if c.offset_start is not None else None, "quote": c.quote}
-                     for c in source_claims(session, src.id)]
+                     for c in source_claims(session, src.id, visible_statuses(request))]
     return out
 
 
@@ -474,13 +491,14 @@ def api_indicators(request: Request, session: DB, lang: str | None = None) -> di
             "claims_per_year": dict(claims_per_year(session))}
 
 
-def network_data(request: Request, session: Session, entity: str | None, max_nodes: int) -> dict[str, Any]:
+def network_data(request: Request, session: Session, entity: str | None, max_nodes: int,
+                 hops: int = 1) -> dict[str, Any]:
     cache = state_of(request).cache
-    key = ("network", data_version(session), entity, max_nodes)
+    key = ("network", data_version(session), entity, max_nodes, hops)
     hit = cache.get(key)
     if hit is None:
         graph = integrations.network_graph(session, max_nodes) if entity is None else None
-        hit = graph if graph is not None else build_network(session, max_nodes, entity)
+        hit = graph if graph is not None else build_network(session, max_nodes, entity, hops)
         hit["builder"] = "screening" if graph is not None else "claims"
         cache.put(key, hit)
     return hit
@@ -488,18 +506,39 @@ def network_data(request: Request, session: Session, entity: str | None, max_nod
 
 @router.get("/network", summary="Influence network: entities linked by claims")
 def api_network(request: Request, session: DB, entity: str | None = None,
+                hops: Annotated[int, Query(ge=1, le=2, description="With entity: 1 or 2 hops")] = 1,
                 max_nodes: Annotated[int, Query(ge=2, le=2000)] = 250) -> dict[str, Any]:
     if entity:
         entity = get_entity(session, entity).id
-    return network_data(request, session, entity, max_nodes)
+    return network_data(request, session, entity, max_nodes, hops)
 
 
-@router.get("/search", summary="Full-text search over entities, claims and sources")
-def api_search(session: DB, q: Annotated[str, Query(min_length=1, max_length=200)],
-               kind: Annotated[list[Literal["entity", "claim", "source"]] | None, Query()] = None,
-               limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
-    hits = run_search(session, q, kinds=kind, limit=limit, offset=offset)
-    return {"q": q, "items": [{"kind": h.kind, "id": h.ref_id, "title": h.title} for h in hits]}
+@router.get("/search", summary="Full-text search over entities, sources (with their text) and claims")
+def api_search(request: Request, session: DB, q: Annotated[str, Query(min_length=1, max_length=200)],
+               kind: Annotated[list[str] | None, Query(description="entity, source or claim (repeatable)")] = None,
+               domain: str | None = None, sector: str | None = None,
+               country: Annotated[str | None, Query(description="ISO alpha-2")] = None,
+               date_from: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
+               date_to: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD (inclusive)")] = None,
+               source: Annotated[str | None, Query(description="Source id")] = None,
+               status: Annotated[str | None, Query(description="accepted, candidate, rejected or any (editors)")] = None,
+               limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Hits per kind")] = 20,
+               offset: Annotated[int, Query(ge=0, lt=RANK_WINDOW, description="Hits to skip in each kind")] = 0,
+               lang: str | None = None) -> dict[str, Any]:
+    """Each kind's hits (best first, among its 2,000 newest matches) with a snippet whose
+    matching words are in <mark> (the rest is escaped HTML)."""
+    form = SearchForm(q=q, kinds=list(kind or []), domain=domain, sector=sector, country=country,
+                      date_from=date_from, date_to=date_to, source=source, status=status,
+                      limit=limit, offset=offset)
+    filters = check_form(form, visible_statuses(request))
+    if wants_unreviewed(form):
+        need_unreviewed(request)
+    language = lang_of(request, lang)
+    groups = run_search(session, form, filters, language)
+    out_groups = [{"kind": g.kind, "total": g.total, "more": g.more, "limit": g.limit, "offset": g.offset,
+                   "items": [item_dict(i, language) for i in g.items]} for g in groups]
+    return {"q": q, "filters": form.as_params(q=None, offset=None),
+            "groups": out_groups, "items": [i for g in out_groups for i in g["items"]]}
 
 
 @router.get("/geo/{iso}", summary="The shipped map of a country (approximate outline and places)")
@@ -566,8 +605,16 @@ def stream(request: Request, write: Callable[[Session, IO[str]], Any]) -> Iterat
         stop.set()
 
 
-def export_statuses(status: list[str] | None, default: tuple[str, ...] | None) -> tuple[str, ...] | None:
-    return tuple(status) if status else default
+def export_statuses(request: Request, status: list[str] | None,
+                    default: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The statuses asked for, else the default; readers who may not see unreviewed
+    claims get accepted ones by default and an error if they ask for others."""
+    visible = visible_statuses(request)
+    if status and visible is not None and set(status) - set(visible):
+        need_unreviewed(request)
+    if status:
+        return tuple(status)
+    return default if visible is None else visible
 
 
 StatusList = Annotated[list[Literal["candidate", "accepted", "rejected"]] | None, Query()]
@@ -580,7 +627,7 @@ def export_claims(request: Request, status: StatusList = None, domain: str | Non
 
     if domain and domain not in domains():
         raise WebError(422, f"unknown domain {domain!r}")
-    statuses = export_statuses(status, None)
+    statuses = export_statuses(request, status, None)
     since_at = parse_since(since)
     return StreamingResponse(
         stream(request, lambda s, out: write_claims_jsonl(s, out, statuses=statuses, domain=domain,
@@ -593,7 +640,7 @@ def export_claims(request: Request, status: StatusList = None, domain: str | Non
 def export_ftm(request: Request, status: StatusList = None) -> StreamingResponse:
     from veeduria.export.ftm import write_ftm
 
-    statuses = export_statuses(status, ("accepted",))
+    statuses = export_statuses(request, status, ("accepted",))
     return StreamingResponse(stream(request, lambda s, out: write_ftm(s, out, statuses)),
                              media_type="application/x-ndjson",
                              headers={"Content-Disposition": 'attachment; filename="ftm.jsonl"'})
@@ -603,7 +650,7 @@ def export_ftm(request: Request, status: StatusList = None) -> StreamingResponse
 def export_claims_csv(request: Request, status: StatusList = None) -> StreamingResponse:
     from veeduria.export.tables import write_claims_csv
 
-    statuses = export_statuses(status, None)
+    statuses = export_statuses(request, status, None)
     return StreamingResponse(stream(request, lambda s, out: write_claims_csv(s, out, statuses)),
                              media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="claims.csv"'})
@@ -734,6 +781,7 @@ async def receive_upload(request: Request, actor: str) -> Any:
 
 @router.get("/jobs/{job_id}", summary="State of an ingest job")
 def api_job(request: Request, job_id: str) -> dict[str, Any]:
+    need_unreviewed(request)  # a job lists the candidates it found
     job = state_of(request).jobs.get(job_id)
     if job is None:
         raise WebError(404, f"no job {job_id!r}")

@@ -129,6 +129,26 @@ def upload_guard(request: Request) -> User:
     return user
 
 
+def sees_unreviewed(request: Request) -> bool:
+    """Public by default means reviewed: candidate and rejected claims are for editors,
+    unless the instance is served with open access."""
+    if state_of(request).settings.open_access:
+        return True
+    user = current_user(request)
+    return user is not None and user.can("editor")
+
+
+def visible_statuses(request: Request) -> tuple[str, ...] | None:
+    """The claim statuses the reader may see (None: all)."""
+    return None if sees_unreviewed(request) else ("accepted",)
+
+
+def need_unreviewed(request: Request) -> None:
+    """Raise unless the reader may see candidate and rejected claims."""
+    if not sees_unreviewed(request):
+        require_role(request, "editor")
+
+
 async def check_csrf(request: Request) -> None:
     """Every unsafe request carries the session's CSRF token, in a header (scripts) or a
     form field (plain forms)."""

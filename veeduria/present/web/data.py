@@ -225,6 +225,32 @@ def claims_per_year(session: Session, domain: str | None = None) -> list[tuple[s
     return [(y, n) for y, n in session.execute(q).all() if y]
 
 
+def source_year_only(claim: Claim) -> bool:
+    """Dated only by its source's year: the year is all the claim says (precision `year`)
+    and it equals the year the source was published, so the date is likely when it was
+    reported, not when it happened. Extraction marks such dates itself (meta
+    `date_from: published`)."""
+    if (claim.meta or {}).get("date_from") == "published":
+        return True
+    published = (claim.source.published or "")[:4] if claim.source is not None else ""
+    return (claim.date_precision == "year" and bool(published)
+            and (claim.date or "")[:4] == published)
+
+
+def source_year_counts(session: Session, domain: str | None = None) -> dict[str, int]:
+    """Accepted claims dated only by their source's year (precision `year`, same year as
+    the source's publication), by year; counted in the database, as claims_per_year."""
+    year = func.substr(Claim.date_sort, 1, 4)
+    same_year = (Claim.date_precision == "year") & (year == func.substr(Source.published, 1, 4))
+    inferred = Claim.meta["date_from"].as_string() == "published"
+    q = (select(year, func.count()).join(Source, Source.id == Claim.source_id)
+         .where(Claim.status == "accepted", same_year | inferred)
+         .group_by(year))
+    if domain:
+        q = q.where(Claim.domain == domain)
+    return {y: n for y, n in session.execute(q).all() if y}
+
+
 def timeline(session: Session, domain: str | None = None, limit: int = 1000) -> list[Claim]:
     q = (select(Claim).where(Claim.status == "accepted", Claim.date_sort.is_not(None))
          .order_by(Claim.date_sort, Claim.id).limit(limit)
@@ -234,16 +260,33 @@ def timeline(session: Session, domain: str | None = None, limit: int = 1000) -> 
     return list(session.scalars(q))
 
 
-def build_network(session: Session, max_nodes: int = 250, entity_id: str | None = None) -> dict[str, Any]:
+def build_network(session: Session, max_nodes: int = 250, entity_id: str | None = None,
+                  hops: int = 1) -> dict[str, Any]:
     """Entities linked by accepted claims that name two or more of them: each claim links
-    its first entity (the main actor) to each other one (a denial links no one)."""
+    its first entity (the main actor) to each other one (a denial links no one). With
+    `entity_id`, its neighbourhood: the claims naming it (hops=1) and those naming its
+    neighbours (hops=2); each node carries `hop`, its distance from the entity."""
     q = (select(ClaimEntity.claim_id, ClaimEntity.entity_id, Claim.predicate, Claim.domain)
          .join(Claim, Claim.id == ClaimEntity.claim_id)
          .where(Claim.status == "accepted", Claim.modality.not_in(NEGATIVE_MODALITIES))
          .order_by(ClaimEntity.claim_id, ClaimEntity.position))
+    hop: dict[str, int] = {}
     if entity_id:
+        hop[entity_id] = 0
+        ring = {entity_id}
+        for distance in range(1, max(1, hops) + 1):
+            nearby = select(ClaimEntity.claim_id).join(Claim, Claim.id == ClaimEntity.claim_id).where(
+                ClaimEntity.entity_id.in_(sorted(ring)), Claim.status == "accepted")
+            found = set(session.scalars(select(ClaimEntity.entity_id).where(
+                ClaimEntity.claim_id.in_(nearby)).distinct().limit(max_nodes * 4)))
+            ring = found - set(hop)
+            for e in ring:
+                hop[e] = distance
+            if not ring or len(hop) >= max_nodes:
+                break
+        inner = [e for e, d in hop.items() if d < max(1, hops)]
         q = q.where(ClaimEntity.claim_id.in_(
-            select(ClaimEntity.claim_id).where(ClaimEntity.entity_id == entity_id)))
+            select(ClaimEntity.claim_id).where(ClaimEntity.entity_id.in_(sorted(inner)))))
     by_claim: dict[str, list[tuple[str, str, str]]] = {}
     for claim_id, ent_id, predicate, domain in session.execute(q.limit(200_000)):
         by_claim.setdefault(claim_id, []).append((ent_id, predicate, domain))
@@ -256,12 +299,15 @@ def build_network(session: Session, max_nodes: int = 250, entity_id: str | None 
                 edges[(head, other, predicate)] += 1
                 degree[head] += 1
                 degree[other] += 1
-    keep = {e for e, _ in degree.most_common(max_nodes)}
-    if entity_id:
-        keep.add(entity_id)
-    ents = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_(keep)))}
+    if entity_id:  # nearest first, then the best connected
+        order = sorted((e for e in degree if e in hop), key=lambda e: (hop[e], -degree[e], e))
+        keep = set(order[:max_nodes]) | {entity_id}
+    else:
+        keep = {e for e, _ in degree.most_common(max_nodes)}
+    ents = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_(sorted(keep))))}
     nodes = [{"id": e.id, "name": e.name, "schema": e.schema, "foreign": e.foreign,
-              "country": e.country, "degree": degree[e.id]} for e in ents.values()]
+              "country": e.country, "degree": degree[e.id], "hop": hop.get(e.id)}
+             for e in sorted(ents.values(), key=lambda e: e.id)]
     links = [{"source": a, "target": b, "predicate": p, "label": label("predicate", p), "weight": n}
              for (a, b, p), n in edges.items() if a in ents and b in ents]
     return {"nodes": nodes, "edges": links}
@@ -295,10 +341,14 @@ def highlight(text: str, claims: list[Claim]) -> list[Segment]:
     return segments
 
 
-def source_claims(session: Session, source_id: str) -> list[Claim]:
-    return list(session.scalars(
-        select(Claim).where(Claim.source_id == source_id).order_by(Claim.offset_start, Claim.id)
-        .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity))))
+def source_claims(session: Session, source_id: str,
+                  statuses: tuple[str, ...] | None = None) -> list[Claim]:
+    """The source's claims (of `statuses`; None: all)."""
+    q = select(Claim).where(Claim.source_id == source_id)
+    if statuses is not None:
+        q = q.where(Claim.status.in_(statuses))
+    return list(session.scalars(q.order_by(Claim.offset_start, Claim.id)
+                                .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity))))
 
 
 def source_dict(src: Source, with_text: bool = False) -> dict[str, Any]:

@@ -81,16 +81,22 @@ def bars(items: list[tuple[str, int]] | dict[str, int], width: int = 560, bar: i
             "label_width": label_width}
 
 
-def columns(items: list[tuple[str, int]], width: int = 560, height: int = 160) -> dict[str, Any]:
+def columns(items: list[tuple[str, int]], width: int = 560, height: int = 160,
+            faint: dict[str, int] | None = None, labels: int = 12) -> dict[str, Any]:
     """Geometry of a vertical column chart (years on the x axis), with the largest value
-    written above its column."""
+    written above its column and at most `labels` axis labels. `faint` (key -> part of the
+    value) is drawn as a lighter top segment (claims dated only by their source's year)."""
     top = max((n for _, n in items), default=0) or 1
     step = width / max(1, len(items))
-    cols = [{"key": k, "value": n, "x": round(i * step + 2, 1), "w": max(1, round(step - 4, 1)),
-             "h": round((height - 40) * n / top, 1), "y": round(height - 18 - (height - 40) * n / top, 1),
-             "tx": round(i * step + step / 2, 1), "peak": n == top}
-            for i, (k, n) in enumerate(items)]
-    every = max(1, math.ceil(len(items) / 12))
+    scale = (height - 40) / top
+    cols = []
+    for i, (k, n) in enumerate(items):
+        part = min(n, (faint or {}).get(k, 0))
+        cols.append({"key": k, "value": n, "x": round(i * step + 2, 1), "w": max(1, round(step - 4, 1)),
+                     "h": round(scale * (n - part), 1), "y": round(height - 18 - scale * (n - part), 1),
+                     "fh": round(scale * part, 1), "fy": round(height - 18 - scale * n, 1), "faint": part,
+                     "tx": round(i * step + step / 2, 1), "peak": n == top})
+    every = max(1, math.ceil(len(items) / labels))
     return {"cols": cols, "width": width, "height": height, "every": every}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,11 +28,13 @@ from veeduria.present.web.app import (
     check_csrf,
     db,
     editor,
+    need_unreviewed,
     render,
     safe_next,
     start_session,
     state_of,
     upload_guard,
+    visible_statuses,
 )
 from veeduria.present.web.data import (
     MAX_OFFSET,
@@ -43,11 +46,14 @@ from veeduria.present.web.data import (
     highlight,
     list_claims,
     source_claims,
+    source_year_counts,
+    source_year_only,
     timeline,
 )
-from veeduria.query import owners_of, ownership_chain, stats, subsidiaries_of
+from veeduria.present.web.searching import SearchForm, check_form, run_search, wants_unreviewed
+from veeduria.query import find_entity, owners_of, ownership_chain, stats, subsidiaries_of
 from veeduria.store.models import Claim, ClaimEntity, Entity, Source
-from veeduria.store.search import search as run_search
+from veeduria.store.search import RANK_WINDOW, mark_words, parse_query
 from veeduria.vocab import MODALITIES, domains, label, predicates, sectors
 
 router = APIRouter(include_in_schema=False)
@@ -138,22 +144,69 @@ def overview(request: Request, session: DB) -> HTMLResponse:
     })
 
 
+def _cid(x: Any) -> str | None:
+    cid = (x.get("claim") or x.get("claim_id") or x.get("id")) if isinstance(x, dict) else x
+    return cid if isinstance(cid, str) else None
+
+
+def _target_id(f: dict[str, Any]) -> str | None:
+    target = f.get("target") or f.get("entity")
+    return target.get("id") if isinstance(target, dict) else target
+
+
+def group_by_evidence(findings: list[dict[str, Any]],
+                      claims: dict[str, Claim]) -> list[list[dict[str, Any]]]:
+    """Findings resting on the same evidence quotes, together (most severe group first):
+    one quote read once instead of a dozen times."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for f in findings:
+        ids = [_cid(x) for x in (f.get("evidence") or f.get("claims") or [])]
+        quotes = frozenset((claims[i].quote if i in claims else i) for i in ids if i)
+        groups.setdefault(quotes or f.get("id") or id(f), []).append(f)
+    return list(groups.values())
+
+
 @router.get("/findings", response_class=HTMLResponse)
 def findings_page(request: Request, session: DB, severity: str | None = None,
+                  rule: str | None = None, entity: str | None = None, domain: str | None = None,
                   offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> HTMLResponse:
     lang = request.state.lang
     findings = cached_findings(request, session, lang, None)
     items = by_severity(findings or [])
-    levels = {str(f.get("severity") or "info"): 0 for f in items}
+    if domain and domain not in domains():
+        raise WebError(422, f"unknown domain {domain!r}")
+    evidence = evidence_for(session, items) if items else {}
+    # Each finding's domains are those of the claims it rests on.
+    def domains_of(f: dict[str, Any]) -> set[str]:
+        return {evidence[c].domain for c in map(_cid, f.get("evidence") or f.get("claims") or [])
+                if c in evidence}
+    options = {
+        "rules": sorted({(str(f.get("rule")), str(f.get("title") or f.get("rule"))) for f in items
+                         if f.get("rule")}, key=lambda r: r[1]),
+        "entities": sorted({(t, (f.get("target") or {}).get("name", t) if isinstance(f.get("target"), dict) else t)
+                            for f in items if (t := _target_id(f))}, key=lambda e: str(e[1]).casefold()),
+        "domains": sorted({d for f in items for d in domains_of(f)}, key=lambda d: label("domain", d, lang)),
+    }
+    if rule:
+        items = [f for f in items if f.get("rule") == rule]
+    if entity:
+        items = [f for f in items if _target_id(f) == entity]
+    if domain:
+        items = [f for f in items if domain in domains_of(f)]
+    levels: dict[str, int] = {}
     for f in items:
-        levels[str(f.get("severity") or "info")] += 1
+        key = str(f.get("severity") or "info")
+        levels[key] = levels.get(key, 0) + 1
     if severity:
         items = [f for f in items if str(f.get("severity") or "info") == severity]
-    page = items[offset:offset + PAGE]
+    groups = group_by_evidence(items, evidence)
+    page = groups[offset:offset + PAGE]
     return render(request, "findings.html", {
-        "findings": page, "total": len(items), "offset": offset, "page_size": PAGE,
-        "severity": severity, "levels": levels, "available": findings is not None,
-        "evidence": evidence_for(session, page),
+        "groups": page, "total": len(items), "n_groups": len(groups), "offset": offset,
+        "page_size": PAGE, "severity": severity, "rule": rule, "entity": entity, "domain": domain,
+        "levels": levels, "available": findings is not None, "options": options,
+        "evidence": evidence_for(session, [f for g in page for f in g]),
+        "filtered": bool(rule or entity or domain or severity),
     })
 
 
@@ -195,22 +248,29 @@ def indicator_claims_page(request: Request, dim: str, key: str, figure: str, ses
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, session: DB,
-                q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
-    groups: dict[str, list[Any]] = defaultdict(list)
-    if q.strip():
-        for hit in run_search(session, q, limit=60):
-            groups[hit.kind].append(hit)
-    # The records behind the hits, so results show what each one is, not only a title.
-    ents = {e.id: e for e in session.scalars(
-        select(Entity).where(Entity.id.in_([h.ref_id for h in groups["entity"]])))} if groups["entity"] else {}
-    srcs = {x.id: x for x in session.scalars(
-        select(Source).where(Source.id.in_([h.ref_id for h in groups["source"]])))} if groups["source"] else {}
-    claims = {c.id: c for c in session.scalars(
-        select(Claim).where(Claim.id.in_([h.ref_id for h in groups["claim"]]))
-        .options(selectinload(Claim.roles).selectinload(ClaimEntity.entity), selectinload(Claim.source)))
-    } if groups["claim"] else {}
-    return render(request, "search.html", {"q": q, "groups": {k: v for k, v in groups.items() if v},
-                                           "ents": ents, "srcs": srcs, "claims": claims})
+                q: Annotated[str, Query(max_length=200)] = "", kind: str | None = None,
+                domain: str | None = None, sector: str | None = None, country: str | None = None,
+                date_from: str | None = None, date_to: str | None = None, source: str | None = None,
+                status: str | None = None,
+                offset: Annotated[int, Query(ge=0, lt=RANK_WINDOW)] = 0) -> HTMLResponse:
+    """Grouped by kind: a few hits of each, or one kind page by page (`kind=`)."""
+    form = SearchForm(q=q, kinds=[kind] if kind else [], domain=domain, sector=sector,
+                      country=country, date_from=date_from, date_to=date_to, source=source,
+                      status=status, limit=PAGE if kind else 8, offset=offset if kind else 0)
+    filters = check_form(form, visible_statuses(request))
+    if wants_unreviewed(form):
+        need_unreviewed(request)
+    groups = run_search(session, form, filters, request.state.lang) if q.strip() else []
+    source_title = None
+    if form.source:
+        src = session.get(Source, form.source)
+        source_title = (src.title or src.id) if src else form.source
+    return render(request, "search.html", {
+        "q": q, "form": form, "groups": groups, "kind": kind, "page_size": form.limit,
+        "domains": domains(), "sectors": sectors(), "source_title": source_title,
+        "may_see_unreviewed": visible_statuses(request) is None,
+        "filtered": bool(filters.fields() - {"status"}) or wants_unreviewed(form),
+    })
 
 
 def entity_place_texts(session: Session, ent: Entity, claims: list[Claim]) -> list[str]:
@@ -292,10 +352,11 @@ def event_page(request: Request, event_id: str, session: DB) -> Response:
 
 
 @router.get("/claim/{claim_id}")
-def claim_page(claim_id: str, session: DB) -> RedirectResponse:
+def claim_page(request: Request, claim_id: str, session: DB) -> RedirectResponse:
     """A claim is shown where it is quoted: in its source's text."""
     claim = session.get(Claim, claim_id)
-    if claim is None:
+    visible = visible_statuses(request)
+    if claim is None or (visible is not None and claim.status not in visible):
         raise WebError(404, f"no claim with id {claim_id!r}")
     return RedirectResponse(f"/source/{claim.source_id}#q-{claim.id}", status_code=303)
 
@@ -306,17 +367,25 @@ def project_page(entity_id: str) -> RedirectResponse:
 
 
 @router.get("/source/{source_id}", response_class=HTMLResponse)
-def source_page(request: Request, source_id: str, session: DB) -> HTMLResponse:
+def source_page(request: Request, source_id: str, session: DB,
+                q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+    """The text with its claims' quotes highlighted; with `q` (a search that found this
+    document), the search's words marked too, the first one the `#hit` anchor."""
     src = get_source(session, source_id)
-    claims = source_claims(session, src.id)
+    claims = source_claims(session, src.id, visible_statuses(request))
     text = src.text
     lang = request.state.lang
     # What each highlight says, for its tooltip: the claim written out, so that a denial
     # reads as one ("Xi Jinping did not visit Chancay").
     summaries = {c.id: claim_text(c, lang) for c in claims}
+    segments = highlight(text, claims) if text else None
+    query = parse_query(q) if q.strip() else None
+    if segments and query:
+        state: dict[str, bool] = {}
+        for i, seg in enumerate(segments):
+            seg.text = mark_words(seg.text.lstrip() if i == 0 else seg.text, query, state)
     return render(request, "source.html", {
-        "s": src, "claims": claims, "segments": highlight(text, claims) if text else None,
-        "summaries": summaries,
+        "s": src, "claims": claims, "segments": segments, "summaries": summaries, "q": q,
     })
 
 
@@ -325,16 +394,45 @@ def timeline_page(request: Request, session: DB, domain: str | None = None) -> H
     if domain and domain not in domains():
         raise WebError(404, f"unknown domain {domain!r}")
     claims = timeline(session, domain)
-    years: dict[str, list[Claim]] = defaultdict(list)
+    years: dict[str, dict[str, list[Claim]]] = defaultdict(lambda: {"dated": [], "source_year": []})
     for c in claims:
-        years[(c.date_sort or "")[:4]].append(c)
-    return render(request, "timeline.html", {"years": dict(years), "domain": domain,
-                                             "per_year": claims_per_year(session, domain)})
+        years[(c.date_sort or "")[:4]]["source_year" if source_year_only(c) else "dated"].append(c)
+    faint = source_year_counts(session, domain)
+    return render(request, "timeline.html", {
+        "years": dict(years), "domain": domain, "per_year": claims_per_year(session, domain),
+        "faint": faint, "n_source_year": sum(faint.values())})
+
+
+def busiest_foreign_entity(session: Session) -> Entity | None:
+    """Where the network starts when no entity is named: the foreign-state-linked entity
+    named in the most accepted claims."""
+    n = func.count(ClaimEntity.claim_id)
+    row = session.execute(
+        select(Entity, n).join(ClaimEntity, ClaimEntity.entity_id == Entity.id)
+        .join(Claim, Claim.id == ClaimEntity.claim_id)
+        .where(Claim.status == "accepted", Entity.foreign.is_(True), Entity.merged_into.is_(None))
+        .group_by(Entity.id).order_by(n.desc(), Entity.id).limit(1)).first()
+    return row[0] if row else None
 
 
 @router.get("/network", response_class=HTMLResponse)
-def network_page(request: Request, entity: str | None = None) -> HTMLResponse:
-    return render(request, "network.html", {"entity": entity})
+def network_page(request: Request, session: DB, entity: str | None = None,
+                 hops: Annotated[int, Query(ge=1, le=2)] = 1,
+                 whole: Annotated[bool, Query(alias="all")] = False) -> HTMLResponse:
+    """An entity's neighbourhood first (the named one, else the busiest foreign-linked
+    entity); the whole graph with `all=1`."""
+    focus = None
+    if entity:
+        focus = find_entity(session, entity)
+        if focus is None:
+            raise WebError(404, f"no entity matching {entity!r}")
+    elif not whole:
+        focus = busiest_foreign_entity(session)
+    src = "/api/network"
+    if focus is not None:
+        src += f"?entity={quote(focus.id, safe='')}&hops={hops}"
+    return render(request, "network.html", {"entity": focus.id if focus else None, "focus": focus,
+                                            "hops": hops, "src": src, "whole": focus is None})
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -27,6 +27,9 @@ class Settings:
     trusted_proxies: tuple[str, ...] = field(default_factory=lambda: trusted_proxies_from_env())
     # Seconds for which a claim-list total may be reused (it is costly on millions of rows).
     count_cache_seconds: float = 10.0
+    # Everyone sees candidate and rejected claims, as editors do (a team's private
+    # instance). Off: readers without an editor login see accepted claims only.
+    open_access: bool = False
 
 
 def trusted_proxies_from_env() -> tuple[str, ...]:

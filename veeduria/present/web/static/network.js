@@ -18,9 +18,10 @@
     const links = edges.filter((e) => index.has(e.source) && index.has(e.target))
       .map((e) => ({ s: index.get(e.source), t: index.get(e.target), e }));
     // Deterministic start on a circle, so the same data gives the same picture.
+    // The selected entity (hop 0) starts in the middle and nearer rings closer to it.
     nodes.forEach((n, i) => {
       const a = (2 * Math.PI * i) / Math.max(1, nodes.length);
-      const r = Math.min(width, height) * 0.35;
+      const r = Math.min(width, height) * (n.hop === 0 ? 0 : n.hop === 1 ? 0.25 : 0.35);
       n.x = width / 2 + r * Math.cos(a);
       n.y = height / 2 + r * Math.sin(a);
       n.vx = 0; n.vy = 0;
@@ -149,7 +150,7 @@
     // Small nodes first, so hubs are drawn on top; labels above every node.
     for (const n of [...ranked].reverse()) {
       const r = radius(n);
-      const g = svgEl("g", { class: "node-g" + (n.id === focus ? " focus" : ""), "data-id": n.id });
+      const g = svgEl("g", { class: "node-g" + (n.id === focus ? " focus" : "") + (n.hop === 2 ? " hop-2" : ""), "data-id": n.id });
       const c = svgEl("circle", { class: `node ${kind(n)}`, cx: n.x, cy: n.y, r: n.id === focus ? r + 4 : r,
         tabindex: "0", role: "link", "data-id": n.id, "aria-label": n.name });
       const title = svgEl("title");
@@ -235,9 +236,12 @@
           labels.get(n.id).classList.toggle("match", hit);
           if (hit && !first) first = n;
         }
-        if (first) { // centre the first match
+        if (first) { // centre the first match and light up its neighbours
           view.x = first.x - view.w / 2; view.y = first.y - view.h / 2;
           setView();
+          highlight(first.id);
+        } else {
+          highlight(null);
         }
       });
     }
