@@ -19,7 +19,7 @@ from veeduria.store import Claim, LoadedCase, Source, Store
 from veeduria.store.audit import record as audit
 from veeduria.store.search import index_claims, index_entities, index_sources, unindex
 from veeduria.store.writer import upsert_claim, upsert_entity, upsert_source
-from veeduria.text import find_quote, parse_partial_date
+from veeduria.text import find_quote, http_url, parse_partial_date
 
 SOURCE_FIELDS = ("kind", "title", "author", "publisher", "published", "url", "filename", "language")
 
@@ -139,6 +139,10 @@ def read_case(case: str | Path) -> CaseData:
             continue
         if raw["id"] in source_ids:
             problems.append(Problem("sources.yaml", rid, "duplicate source id"))
+        try:
+            http_url(raw.get("url"))
+        except ValueError as exc:
+            problems.append(Problem("sources.yaml", rid, str(exc)))
         if raw.get("published"):
             try:
                 parse_partial_date(str(raw["published"]))
