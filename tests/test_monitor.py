@@ -367,7 +367,8 @@ def test_deltas_since(store: Store, mini_case: Path, tmp_path: Path) -> None:
     assert len(export(store, tmp_path, "entities")) >= 5
     from veeduria.present.web import Settings, create_app
 
-    with TestClient(create_app(store, settings=Settings())) as client:
+    # A team's private instance: deltas of candidate claims too (public readers see accepted ones).
+    with TestClient(create_app(store, settings=Settings(open_access=True))) as client:
         api = client.get("/api/claims", params={"since": since, "status": "any", "limit": 500}).json()
         assert {c["id"] for c in api["items"]} == set(claims2)
         stream = client.get("/api/export/claims.jsonl", params={"since": since}).text.splitlines()

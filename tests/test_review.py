@@ -131,4 +131,5 @@ def test_cli_review(reviewed_store) -> None:  # noqa: ANN001
     assert out.exit_code == 1 and "no claim" in out.output
     with reviewed_store.reader() as s:
         claim = s.get(Claim, claim_id)
-        assert claim.status == "accepted" and claim.date == "2024"
+        # The edit changed what was accepted: it is a candidate again, waiting for review.
+        assert claim.status == "candidate" and claim.date == "2024"

@@ -38,7 +38,25 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Any command: a store that stays busy (another process writing) is one clear line
+    and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        from veeduria.store.busy import busy_message, is_busy
+
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if isinstance(exc, click.ClickException | click.exceptions.Exit | click.exceptions.Abort):
+                raise
+            if not is_busy(exc):
+                raise
+            click.echo(f"error: {busy_message(exc)}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="VEEDURIA_DB", metavar="PATH|URL",
               help="Store: an SQLite file path or SQLAlchemy URL (default: embedded SQLite in "
                    "the user data directory). Also $VEEDURIA_DB.")

@@ -89,10 +89,17 @@ def reject_claim(session: Session, claim_id: str, actor: str, note: str | None =
     return _decide(session, claim_id, actor, "rejected", note)
 
 
+# Fields an edit may change without sending an accepted claim back to review: the curator's
+# note says something about the claim, not what the claim states.
+UNREVIEWED_FIELDS = {"note"}
+
+
 def edit_claim(session: Session, claim_id: str, actor: str, **changes: Any) -> Claim:
     """Change fields of a claim (see EDITABLE). `entities` is a list of (entity_id, role).
     A new quote must be found verbatim in the source's text (offsets follow). Amounts are
-    converted to USD again. Raises ReviewError on invalid values, changing nothing."""
+    converted to USD again. An accepted claim whose statement changes goes back to
+    candidate (the audit event records it). Raises ReviewError on invalid values, changing
+    nothing."""
     if not actor or not actor.strip():
         raise ReviewError("an actor (who edits) is required")
     note = changes.pop("note_for_audit", None)
@@ -178,6 +185,10 @@ def edit_claim(session: Session, claim_id: str, actor: str, **changes: Any) -> C
             session.flush()
             for pos, (ent_id, role) in enumerate(dict.fromkeys(new_roles)):
                 claim.roles.append(ClaimEntity(entity_id=ent_id, role=role, position=pos))
+    if claim.status == "accepted" and set(diff) - UNREVIEWED_FIELDS:
+        # What was accepted is not what the claim now says: it needs a new review.
+        diff["status"] = [claim.status, "candidate"]
+        claim.status = "candidate"
     if diff:
         audit(session, actor, "edit", "claim", claim.id, diff, note=note)
         session.flush()

@@ -86,3 +86,47 @@ def parse_partial_date(value: str) -> tuple[str, str, str]:
         raise ValueError(f"bad date {value!r}: {exc}") from None
     precision = "day" if day else "month" if month else "year"
     return value.strip(), precision, f"{year}-{month or '01'}-{day or '01'}"
+
+
+# --- hostile metadata ------------------------------------------------------------------------
+
+_URL_FORBIDDEN = re.compile(r"[\s<>\"`\\{}|^\x00-\x1f\x7f]")
+
+
+def http_url(value: str | None) -> str | None:
+    """`value` stripped, when it is an absolute http(s) URL; None when empty. Anything else
+    (javascript:, data:, relative paths, or characters a URL must percent-encode such as
+    spaces, < and >) raises ValueError: a source URL ends up as a link in reports."""
+    from urllib.parse import urlsplit
+
+    if value is None or not str(value).strip():
+        return None
+    url = str(value).strip()
+    if _URL_FORBIDDEN.search(url):
+        raise ValueError(f"URL {url[:80]!r} has spaces or characters that must be percent-encoded")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ValueError(f"URL {url[:80]!r} is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"URL {url[:80]!r} is not an http(s) URL")
+    return url
+
+
+def link_url(value: str | None) -> str | None:
+    """For output: the URL when it is a usable http(s) link, else None (stored before the
+    check existed, or written to the store by other means)."""
+    try:
+        return http_url(value)
+    except ValueError:
+        return None
+
+
+# Bidirectional controls can make "report\u202etxt.exe" read as "reportexe.txt".
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible_name(name: str) -> str:
+    """A file name safe to show: bidirectional and other control characters replaced by
+    U+FFFD, so what a reader sees is what the name is."""
+    return re.sub(r"[\x00-\x1f\x7f]", "\ufffd", _BIDI.sub("\ufffd", name))

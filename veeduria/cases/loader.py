@@ -19,7 +19,7 @@ from veeduria.store import Claim, LoadedCase, Source, Store
 from veeduria.store.audit import record as audit
 from veeduria.store.search import index_claims, index_entities, index_sources, unindex
 from veeduria.store.writer import upsert_claim, upsert_entity, upsert_source
-from veeduria.text import find_quote, parse_partial_date
+from veeduria.text import find_quote, http_url, parse_partial_date
 
 SOURCE_FIELDS = ("kind", "title", "author", "publisher", "published", "url", "filename", "language")
 # Locator details kept in Source.meta: why there is no address, the publisher's own site,
@@ -153,9 +153,12 @@ def read_case(case: str | Path) -> CaseData:
             problems.append(Problem("sources.yaml", rid, "duplicate source id"))
         if not raw.get("url") and not raw.get("no_url_reason"):
             problems.append(Problem("sources.yaml", rid, "give the source's url or say why there is none (no_url_reason)"))
-        for key in ("url", "publisher_url"):
-            if raw.get(key) and not str(raw[key]).startswith(("https://", "http://")):
-                problems.append(Problem("sources.yaml", rid, f"{key} must be an http(s) address"))
+        if raw.get("publisher_url") and not str(raw["publisher_url"]).startswith(("https://", "http://")):
+            problems.append(Problem("sources.yaml", rid, "publisher_url must be an http(s) address"))
+        try:
+            http_url(raw.get("url"))
+        except ValueError as exc:
+            problems.append(Problem("sources.yaml", rid, str(exc)))
         if raw.get("published"):
             try:
                 parse_partial_date(str(raw["published"]))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from veeduria.export.claims import iter_claims
+from veeduria.export.csv_safe import SafeWriter
 from veeduria.store.models import Entity
 
 CLAIM_COLUMNS = [
@@ -21,7 +21,7 @@ CLAIM_COLUMNS = [
 
 
 def write_claims_csv(session: Session, out: IO[str], statuses: tuple[str, ...] | None = None) -> int:
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(CLAIM_COLUMNS)
     n = 0
     for c in iter_claims(session, statuses=statuses):
@@ -42,7 +42,7 @@ def write_claims_csv(session: Session, out: IO[str], statuses: tuple[str, ...] |
 
 
 def write_entities_csv(session: Session, out: IO[str]) -> int:
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(["id", "schema", "name", "aliases", "country", "sector", "foreign",
                      "state_linkage", "description"])
     n = 0

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from veeduria.model import ClaimRecord, Money, Quantity
 from veeduria.resolve.resolver import Resolver, queue_item, review_key
+from veeduria.safezip import ZipBombError, ZipLimits, check_zip
 from veeduria.store.models import Claim, ClaimEntity, Source
 from veeduria.store.search import index_claims, index_entities, index_sources
 from veeduria.store.writer import upsert_claim, upsert_source
@@ -101,10 +102,22 @@ def csv_rows(text: str) -> tuple[list[str], Iterator[Row]]:
     return header, records()
 
 
+# Whole datasets come as workbooks of hundreds of MB of sheet XML, which openpyxl streams.
+XLSX_LIMITS = ZipLimits(entries=10_000, total=2 * 1024 ** 3, xml=2 * 1024 ** 3)
+
+
 def xlsx_rows(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator[Row]]:
     """Rows of a spreadsheet's first (or named) sheet; `raw` joins the cells with commas."""
     from openpyxl import load_workbook
 
+    try:
+        # Sheets are streamed (read-only mode), so real datasets may be large; the shared
+        # strings and the compression ratio are what a bomb would abuse.
+        check_zip(path, XLSX_LIMITS)
+    except ZipBombError as exc:
+        raise ImportDataError(f"{path}: refused: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - not an archive at all
+        raise ImportDataError(f"{path} is not a readable .xlsx workbook: {exc}") from None
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on bad files

@@ -33,6 +33,7 @@ from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.resolve.resolver import Resolver
 from veeduria.store.models import Entity
 from veeduria.store.writer import upsert_entity
+from veeduria.text import link_url
 
 LISTS_FILE = Path(__file__).resolve().parent.parent / "resolve" / "data" / "lists.yaml"
 
@@ -116,7 +117,7 @@ def _list_entity(session: Session, list_id: str, name: str, spec: dict[str, Any]
             id=eid, schema="Organization", name=name,
             country=spec.get("country"), description=f"Published list: {name}; issued by "
             f"{spec.get('issuer')}.", meta={"list": list_id, "issuer": spec.get("issuer"),
-                                            "url": spec.get("url")}), actor)
+                                            "url": link_url(spec.get("url"))}), actor)
         session.flush()
     return eid
 

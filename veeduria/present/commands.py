@@ -94,6 +94,9 @@ def prepare_store(store, load: bool, texts: list[Path], echo=click.echo) -> None
               help="Folder of source files to attach by sha256 (repeatable; default: $VEEDURIA_TEXTS).")
 @click.option("--max-upload-mb", default=20, show_default=True, type=int)
 @click.option("--secure-cookies", is_flag=True, help="Mark cookies Secure (behind HTTPS).")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="A reverse proxy (address or network) whose X-Forwarded-For is believed "
+                   "(repeatable; default: $VEEDURIA_TRUSTED_PROXIES, else none).")
 @click.option("--monitor", "run_monitor", is_flag=True,
               help="Also poll monitored sources and deliver alerts in the background "
                    "(SMTP settings from $VEEDURIA_SMTP_*; see docs/monitor.md).")
@@ -103,12 +106,13 @@ def prepare_store(store, load: bool, texts: list[Path], echo=click.echo) -> None
                    "claims only). Also $VEEDURIA_OPEN_ACCESS=1.")
 @click.pass_obj
 def serve(ctx, host: str, port: int, no_load: bool, texts: tuple[Path, ...], max_upload_mb: int,
-          secure_cookies: bool, run_monitor: bool, open_access: bool) -> None:
+          secure_cookies: bool, trusted_proxies: tuple[str, ...], run_monitor: bool,
+          open_access: bool) -> None:
     """Serve the dashboard and the API (http://127.0.0.1:8000 by default)."""
     import uvicorn
 
     from veeduria.present.web import Settings, create_app
-    from veeduria.present.web.settings import load_secret
+    from veeduria.present.web.settings import check_networks, load_secret, trusted_proxies_from_env
     from veeduria.store.db import default_db_path
 
     folders = list(texts) or [Path(p) for p in os.environ.get("VEEDURIA_TEXTS", "").split(os.pathsep) if p]
@@ -116,8 +120,12 @@ def serve(ctx, host: str, port: int, no_load: bool, texts: tuple[Path, ...], max
     prepare_store(store, not no_load, folders)
     secret_path = (Path(store.url.removeprefix("sqlite:///")).parent if store.dialect == "sqlite"
                    else default_db_path().parent) / "web-secret.key"
+    try:
+        proxies = check_networks(trusted_proxies) if trusted_proxies else trusted_proxies_from_env()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trusted-proxy") from None
     settings = Settings(secret_key=load_secret(secret_path), max_upload_bytes=max_upload_mb * 1024 * 1024,
-                        secure_cookies=secure_cookies, open_access=open_access)
+                        secure_cookies=secure_cookies, trusted_proxies=proxies, open_access=open_access)
     app = create_app(store, settings=settings)
     stop = None
     if run_monitor:
@@ -131,7 +139,9 @@ def serve(ctx, host: str, port: int, no_load: bool, texts: tuple[Path, ...], max
     if open_access:
         click.echo("veeduria: open access: every reader sees candidate and rejected claims")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+        # proxy_headers=False: uvicorn would otherwise take the client address from
+        # X-Forwarded-For of any local peer; the app decides whom to believe (client_address).
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
     finally:
         if stop is not None:
             stop.set()

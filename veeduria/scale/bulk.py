@@ -26,8 +26,9 @@ from sqlalchemy.exc import OperationalError
 from veeduria.extract.dedupe import key_of
 from veeduria.model import ClaimRecord
 from veeduria.scale.claim_index import EntityClaimIndex
-from veeduria.scale.work import DocResult, claim_search_doc, extraction_marker
+from veeduria.scale.work import DocResult, extraction_marker
 from veeduria.store import Store
+from veeduria.store.busy import is_busy
 from veeduria.store.models import (
     AuditEvent,
     Claim,
@@ -128,21 +129,30 @@ class WrittenClaim:
 
 
 def write_results(store: Store, results: Sequence[DocResult], index: EntityClaimIndex,
-                  known_names: dict[str, str], *, actor: str,
-                  attempts: int = 3) -> tuple[BatchCounts, list[WrittenClaim]]:
+                  known_names: dict[str, str], *, actor: str, stored: frozenset[str] | None = None,
+                  attempts: int = 3, busy_seconds: float = 600.0) -> tuple[BatchCounts, list[WrittenClaim]]:
     """Write the new documents of `results` in one transaction. `index` (known claims)
-    learns the claims written; on failure it is rolled back. `known_names`: the stored
-    names of the entities the job started with (the gazetteer's)."""
-    for attempt in range(attempts):
+    learns the claims written; on failure it is rolled back. `known_names`: the names of
+    the entities the job's gazetteer started with; `stored`: the ids of those in the store
+    (default: all of them). Another writer holding the store (SQLite) is waited for, with
+    backoff, up to `busy_seconds`."""
+    stored = frozenset(known_names) if stored is None else stored
+    deadline = time.monotonic() + busy_seconds
+    attempt = 0
+    while True:
         mark = index.mark()
         try:
             with store.engine.begin() as conn:
-                return _write(conn, results, index, known_names, actor)
+                return _write(conn, results, index, stored, known_names, actor)
         except OperationalError as exc:
             index.rollback(mark)
+            attempt += 1
             # Two writers waiting on each other's entities: PostgreSQL aborts one; retry it.
-            if attempt + 1 < attempts and "deadlock" in str(exc).lower():
-                time.sleep(0.05 * (attempt + 1))
+            if attempt < attempts and "deadlock" in str(exc).lower():
+                time.sleep(0.05 * attempt)
+                continue
+            if is_busy(exc) and time.monotonic() < deadline:
+                time.sleep(min(2.0, 0.05 * 2 ** min(attempt, 6)))
                 continue
             raise
         except BaseException:
@@ -163,7 +173,7 @@ def _lock_hashes(conn: Connection, hashes: list[str]) -> None:
 
 
 def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimIndex,
-           known_names: dict[str, str], actor: str) -> tuple[BatchCounts, list[WrittenClaim]]:
+           stored: frozenset[str], known_names: dict[str, str], actor: str) -> tuple[BatchCounts, list[WrittenClaim]]:
     counts = BatchCounts()
     fresh: list[DocResult] = []
     seen_hashes: set[str] = set()
@@ -191,7 +201,7 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
     candidates: dict[str, Any] = {}
     for res in fresh:
         for ent in res.entities:
-            if ent.id not in known_names:
+            if ent.id not in stored:
                 candidates.setdefault(ent.id, ent)
     mine = _insert_entities(conn, [candidates[k] for k in sorted(candidates)], now)
     names, search = [], []
@@ -201,8 +211,6 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
         search.append(ent.search)
         event("entity", ent.id, {k: v for k, v in ent.values.items() if v and k != "id"})
     counts.entities = len(mine)
-    stored_names = dict(conn.execute(select(Entity.id, Entity.name).where(
-        Entity.id.in_(sorted(candidates)))).tuples().all()) if candidates else {}
 
     stored_claims = existing_ids(conn, Claim.id, (c.id for r in fresh for c in r.claims))
     sources, claims, roles, written = [], [], [], []
@@ -228,12 +236,9 @@ def _write(conn: Connection, results: Sequence[DocResult], index: EntityClaimInd
             claims.append({**values, "created_at": now, "updated_at": now})
             roles.extend({"claim_id": row.id, "entity_id": e, "role": r, "position": p}
                          for e, r, p in row.roles)
-            doc = row.search
-            names_now = [stored_names.get(e, known_names.get(e, n))
-                         for (e, _, _), n in zip(row.roles, row.role_names, strict=True)]
-            if names_now != row.role_names:  # an entity was first stored under another spelling
-                doc = claim_search_doc(row.values, names_now)
-            search.append(doc)
+            # The worker named the roles as the sequential ingest does (the document's own
+            # spelling for its new entities, else the gazetteer's, which learned in order).
+            search.append(row.search)
             changes = {k: v for k, v in row.values.items() if v is not None and k not in ("meta", "id")}
             if values["duplicate_of"]:
                 changes["duplicate_of"] = values["duplicate_of"]

@@ -2,7 +2,9 @@
 
 The client builds the job's context once (the gazetteer of the store's entities, the
 content hashes of documents already stored, the index of known claims) and scatters it to
-every worker. Documents are partitioned into small tasks; a task reads, extracts and
+every worker. A first pass finds each document's new names (see _on_dask), so every task
+starts knowing the names its earlier documents teach, as in the sequential ingest.
+Documents are partitioned into small tasks; a task reads, extracts and
 writes its documents to the store in one transaction, from the worker, over the worker's
 own connection (veeduria.scale.work.process_and_write): writers run in parallel and the
 client does no per-row work. The client takes the task reports back in document order and
@@ -26,15 +28,23 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from veeduria.extract import METHOD
+from veeduria.extract import METHOD, EntityInfo
 from veeduria.extract.dedupe import key_of
 from veeduria.extract.from_store import gazetteer_from_store
 from veeduria.scale.bulk import BatchCounts, WrittenClaim
 from veeduria.scale.claim_index import EntityClaimIndex, entity_claim_index_from_store
-from veeduria.scale.work import DONE, KNOWN, DocResult, TaskReport, WorkContext, process_and_write
+from veeduria.scale.work import (
+    DONE,
+    KNOWN,
+    DocResult,
+    TaskReport,
+    WorkContext,
+    discover_names,
+    process_and_write,
+)
 from veeduria.sources.document import DEFAULT_MAX_BYTES
 from veeduria.store import Store
-from veeduria.store.models import AuditEvent, Claim, Source
+from veeduria.store.models import AuditEvent, Claim, Entity, Source
 
 DEFAULT_TASK_DOCS = 20  # documents per task and write transaction: amortises scheduling and commits
 DEFAULT_BATCH_DOCS = DEFAULT_TASK_DOCS  # older name
@@ -79,8 +89,10 @@ def job_context(store: Store, *, max_bytes: int = DEFAULT_MAX_BYTES,
             if done or known.get(content_hash) != DONE:
                 known[content_hash] = DONE if done else KNOWN
         index = entity_claim_index_from_store(session)
+        stored = frozenset(session.scalars(select(Entity.id)))
     return WorkContext(gazetteer, known, max_bytes, dict(meta or {}), claim_index=index,
-                       store_url=store.engine.url.render_as_string(hide_password=False), actor=actor)
+                       store_url=store.engine.url.render_as_string(hide_password=False), actor=actor,
+                       stored_entities=stored)
 
 
 def partition(paths: Sequence[str], size: int) -> list[list[str]]:
@@ -92,21 +104,45 @@ def _in_process(store: Store, tasks: list[list[str]], ctx: WorkContext) -> Itera
         yield process_and_write(task, ctx, store)
 
 
+def names_before_tasks(tasks: list[list[str]], per_doc: list[list[EntityInfo]]) -> list[list[EntityInfo]]:
+    """For each task, the new entities its earlier documents find, in document order and
+    each once: what a sequential run's gazetteer has learned when it reaches the task."""
+    out, seen, so_far, i = [], set(), [], 0
+    for task in tasks:
+        out.append(list(so_far))
+        for infos in per_doc[i:i + len(task)]:
+            for info in infos:
+                if info.id not in seen:
+                    seen.add(info.id)
+                    so_far.append(info)
+        i += len(task)
+    return out
+
+
 def _on_dask(client: Any, tasks: list[list[str]], ctx: WorkContext, window: int) -> Iterator[TaskReport]:
-    """Reports in task order, with at most `window` tasks in flight."""
+    """Reports in task order, with at most `window` tasks in flight.
+
+    Two passes: the first finds each document's new names (in parallel, nothing written),
+    so that every task of the second starts knowing the names of the documents before it,
+    as the sequential ingest would; without it a name first found in another task's
+    document is unknown here, and the claims found through it differ."""
     ctx_future = client.scatter(ctx, broadcast=True, hash=False)
     pending: deque[Any] = deque()
-    todo = iter(tasks)
     try:
-        for task in todo:
-            pending.append(client.submit(process_and_write, task, ctx_future, pure=False))
+        before: list[list[EntityInfo]] = [[] for _ in tasks]
+        if len(tasks) > 1:
+            found = client.gather(client.map(discover_names, tasks[:-1], ctx=ctx_future, pure=False))
+            before = names_before_tasks(tasks, [infos for part in found for infos in part] + [[]] * len(tasks[-1]))
+        todo = iter(zip(tasks, before, strict=True))
+        for task, names in todo:
+            pending.append(client.submit(process_and_write, task, ctx_future, before=names, pure=False))
             if len(pending) >= window:
                 break
         while pending:
             report = pending.popleft().result()
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(client.submit(process_and_write, nxt, ctx_future, pure=False))
+                pending.append(client.submit(process_and_write, nxt[0], ctx_future, before=nxt[1], pure=False))
             yield report
     finally:
         for fut in pending:

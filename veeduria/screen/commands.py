@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import sys
 from pathlib import Path
@@ -141,9 +140,9 @@ def indicators(ctx, by: str, fmt_: str, output: str | None, country: str | None,
         if fmt_ == "json":
             out.write(json.dumps(ind.to_dict(), indent=2, ensure_ascii=False) + "\n")
         elif fmt_ == "csv":
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else [by])
-            writer.writeheader()
-            writer.writerows(rows)
+            from veeduria.export.csv_safe import write_dicts
+
+            write_dicts(out, list(rows[0]) if rows else [by], rows)
         else:
             cols = [by, "claims", "foreign_firms", "committed_usd", "invested_usd", "arbitration_cases"]
             from veeduria import lang as lang_

@@ -9,7 +9,11 @@ from pathlib import Path
 import click
 
 from veeduria.sources.document import DEFAULT_MAX_BYTES
-from veeduria.text import parse_partial_date
+from veeduria.store.busy import wait_budget, with_retry
+from veeduria.text import http_url, parse_partial_date, visible_name
+
+# Seconds a review decision waits for a busy store (an ingest writing) before saying so.
+INTERACTIVE_WAIT = 20.0
 
 
 def register(cli: click.Group) -> None:
@@ -25,6 +29,14 @@ def check_published(_ctx: click.Context, _param: click.Parameter, value: str | N
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
     return value
+
+
+def check_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Option callback: a source URL must be an absolute http(s) URL."""
+    try:
+        return http_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def parse_size(_ctx: click.Context, _param: click.Parameter, value: str | int) -> int:
@@ -49,7 +61,7 @@ def _size(value: str) -> int:
 @click.option("--publisher")
 @click.option("--published", callback=check_published,
               help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--url")
+@click.option("--url", callback=check_url, help="The source's address (http or https only).")
 @click.option("--language", help="ISO 639-1 code (en, es, ...); detected when not given.")
 @click.option("--kind", type=click.Choice(["report", "news", "document", "web", "public_record"]),
               help="What kind of source this is.")
@@ -81,11 +93,11 @@ def ingest(ctx, paths: tuple[Path, ...], title, author, publisher, published, ur
     with bar_cm as iterator:
         # Documents are committed in batches; each result comes once its batch is in.
         for res in ingestor.ingest_paths(iterator, meta):
-            path = res.path
+            path = visible_name(res.path)
             for err in res.errors:
-                click.echo(f"error: {err}", err=True)
+                click.echo(f"error: {visible_name(err)}", err=True)
             for warn in res.warnings[:5]:
-                click.echo(f"warning: {warn}", err=True)
+                click.echo(f"warning: {visible_name(warn)}", err=True)
             if not res.ok:
                 totals["errors"] += 1
                 continue
@@ -121,8 +133,8 @@ def _fmt_figure(claim) -> str:  # noqa: ANN001
 @click.option("--source", help="Only candidates from this source id.")
 @click.option("--domain", help="Only candidates in this domain.")
 @click.option("--entity", help="Only candidates naming this entity (id or name).")
-@click.option("--limit", default=50, show_default=True)
-@click.option("--offset", default=0)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--offset", default=0, type=click.IntRange(0, 10_000_000))
 @click.option("--duplicates", is_flag=True, help="Include candidates that restate known claims.")
 @click.pass_context
 def review(click_ctx: click.Context, source, domain, entity, limit, offset, duplicates) -> None:
@@ -160,10 +172,13 @@ def _decide(ctx, action: str, claim_id: str, actor: str, note: str | None) -> No
     from veeduria.review import ReviewError, accept_claim, reject_claim
 
     fn = accept_claim if action == "accept" else reject_claim
-    try:
+
+    def decide() -> str:
         with ctx.store.session() as session:
-            claim = fn(session, claim_id, actor, note=note)
-            status = claim.status
+            return fn(session, claim_id, actor, note=note).status
+
+    try:
+        status = with_retry(decide, wait_budget(INTERACTIVE_WAIT))
     except ReviewError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
@@ -231,10 +246,13 @@ def review_edit(ctx, claim_id: str, actor: str, entities: tuple[str, ...], claim
     if not changes:
         click.echo("error: nothing to change", err=True)
         raise SystemExit(1)
-    try:
+    def edit() -> str:
         with ctx.store.session() as session:
-            edit_claim(session, claim_id, actor, note_for_audit=note, **changes)
+            return edit_claim(session, claim_id, actor, note_for_audit=note, **changes).status
+
+    try:
+        status = with_retry(edit, wait_budget(INTERACTIVE_WAIT))
     except ReviewError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
-    click.echo(f"{claim_id}: edited by {actor} ({', '.join(sorted(changes))})")
+    click.echo(f"{claim_id}: edited by {actor} ({', '.join(sorted(changes))}); status {status}")

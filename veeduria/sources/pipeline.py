@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from veeduria.extract import METHOD, DocMeta, Gazetteer, extract
+from veeduria.extract import METHOD, DocMeta, Gazetteer
 from veeduria.extract.dedupe import key_of
 from veeduria.extract.from_store import gazetteer_from_store
 from veeduria.extract.gazetteer import EntityInfo
@@ -25,11 +25,13 @@ from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.scale.claim_index import EntityClaimIndex, entity_claim_index_from_store
 from veeduria.scale.work import claim_search_doc, entity_row, source_row
 from veeduria.sources.bulk import bulk_insert
-from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError
+from veeduria.sources.chunks import MAX_CANDIDATES, count_words, extract_chunked
+from veeduria.sources.document import DEFAULT_MAX_BYTES, Document, DocumentError, encoding_warning
 from veeduria.sources.meta import META_FIELDS, apply_meta
 from veeduria.sources.readers import read_document, supported
 from veeduria.sources.store_docs import UnknownSourceError, store_document
 from veeduria.store import Store
+from veeduria.store.busy import busy_message, is_busy, with_retry
 from veeduria.store.models import (
     AuditEvent,
     Claim,
@@ -82,8 +84,11 @@ class Ingestor:
 
     def __init__(self, store: Store, *, actor: str, max_bytes: int = DEFAULT_MAX_BYTES,
                  extract: bool = True, batch_docs: int = DEFAULT_BATCH_DOCS,
-                 batch_words: int = DEFAULT_BATCH_WORDS) -> None:
+                 batch_words: int = DEFAULT_BATCH_WORDS, busy_seconds: float = 600.0) -> None:
         self.store = store
+        # How long a batch waits for the store while another process writes (then it fails
+        # with a "store is busy" error and nothing of it is stored).
+        self.busy_seconds = busy_seconds
         self.actor = actor
         self.max_bytes = max_bytes
         self.extract = extract
@@ -117,37 +122,41 @@ class Ingestor:
         return self._batches(((IngestResult(str(p)), Path(p)) for p in paths), meta or {})
 
     # -- batches --------------------------------------------------------------------------
+    # Each new document is read and extracted first, with no write lock held (reads only),
+    # into the rows it will write; a batch of such documents is then written in one short
+    # transaction. Writers waiting on the store (a review, an editor) wait for one batch's
+    # inserts, never for an extraction.
 
     def _batches(self, items: Iterator[tuple[IngestResult, Path | Document]],
                  meta: dict[str, Any]) -> Iterator[IngestResult]:
-        exhausted = False
-        while not exhausted:
-            results: list[IngestResult] = []
-            try:
-                with self.store.session() as session:
-                    _begin(session)
-                    words = 0
-                    for result, item in items:
-                        results.append(result)
-                        self._one(session, result, item, meta)
-                        words += result.words
-                        if len(results) >= self.batch_docs or words >= self.batch_words:
-                            break
-                    else:
-                        exhausted = True
-            except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is in
-                self._forget()
-                for result in results:
-                    if result.ok:
-                        result.fail(f"{result.path}: not stored (the batch did not commit: "
-                                    f"{_one_line(exc)})")
-            except BaseException:
-                self._forget()
-                raise
-            yield from results
+        pending: list[_Prepared] = []
+        keys: set[str] = set()  # content hashes and source ids of the pending documents
+        entities: set[str] = set()  # entity ids the pending documents create
+        words = 0
+        for result, item in items:
+            doc = self._read(result, item, meta)
+            if doc is not None and (meta.get("source") is not None or doc.content_hash in keys
+                                    or doc.source_id in keys or self._is_known(doc)):
+                # A source already known (or written by this batch): its text is attached and
+                # quotes located through the store, so the batch goes in first.
+                yield from self._flush(pending)
+                pending, keys, entities, words = [], set(), set(), 0
+                self._write_known(result, doc, meta)
+                yield result
+                continue
+            prepared = _Prepared(result)
+            if doc is not None:
+                self._prepare_new(doc, meta, prepared, entities)
+                if prepared.rows is not None:
+                    keys.update((doc.content_hash, doc.source_id))
+            pending.append(prepared)
+            words += result.words
+            if len(pending) >= self.batch_docs or words >= self.batch_words:
+                yield from self._flush(pending)
+                pending, keys, entities, words = [], set(), set(), 0
+        yield from self._flush(pending)
 
-    def _one(self, session: Session, result: IngestResult, item: Path | Document,
-             meta: dict[str, Any]) -> None:
+    def _read(self, result: IngestResult, item: Path | Document, meta: dict[str, Any]) -> Document | None:
         if isinstance(item, Document):
             doc = item
         else:
@@ -155,29 +164,113 @@ class Ingestor:
                 doc = read_document(item, max_bytes=self.max_bytes)
             except DocumentError as exc:
                 result.errors.append(str(exc))
-                return
+                return None
         label = result.path
+        note = encoding_warning(label, (doc.meta or {}).get("encoding"))
+        if note:
+            result.warnings.append(note)
         try:
             apply_meta(doc, meta)
         except ValueError as exc:
             result.errors.append(f"{label}: {exc}")
+            return None
+        result.words = count_words(doc.text)
+        return doc
+
+    def _is_known(self, doc: Document) -> bool:
+        with self.store.reader() as session:
+            return _known(session, doc)
+
+    def _prepare_new(self, doc: Document, meta: dict[str, Any], prepared: _Prepared,
+                     batch_entities: set[str]) -> None:
+        """Build a new document's rows (and extract its claims) outside any write transaction.
+        The gazetteer learns its new names at once, so the next document of the batch
+        recognises them (they are written, in order, before that document's claims)."""
+        want_extract = self.extract and meta.get("extract", True)
+        result = prepared.result
+        try:
+            with self.store.reader() as session:
+                gazetteer, index = self._context(session)
+                prepared.mark = index.mark()
+                prepared.rows = self._store_new(session, doc, result, prepared.learned, want_extract,
+                                                batch_entities)
+        except Exception as exc:  # noqa: BLE001 - a bug or a store error on one document: report, go on
+            prepared.rows = None
+            result.fail(f"{result.path}: not stored ({_one_line(exc)})")
+            self._forget()
             return
-        result.words = len(doc.text.split())
-        gazetteer, index = self._context(session)
-        mark = index.mark()
+        batch_entities.update(info.id for info in prepared.learned)
+        for info in prepared.learned:
+            gazetteer.add_entity(info)
+
+    def _flush(self, pending: list[_Prepared]) -> Iterator[IngestResult]:
+        """Write the prepared documents in one transaction, a savepoint each; retried while
+        the store is busy (nothing is written until it commits)."""
+        todo = [p for p in pending if p.rows is not None and p.result.ok]
+        if todo:
+            failed = False
+            try:
+                failed = with_retry(lambda: self._write_batch(todo), self.busy_seconds)
+            except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is in
+                self._forget()
+                for p in todo:
+                    if p.result.ok:
+                        p.result.fail(f"{p.result.path}: not stored (the batch did not commit: "
+                                      f"{_one_line(exc)})")
+            except BaseException:
+                self._forget()
+                raise
+            if failed:
+                # What the failed documents taught the context is not in the store.
+                self._forget()
+        yield from (p.result for p in pending)
+
+    def _write_batch(self, todo: list[_Prepared]) -> bool:
+        failed = False
+        with self.store.session() as session:
+            _begin(session)
+            for p in todo:
+                if not p.result.ok:
+                    continue
+                try:
+                    with session.begin_nested():
+                        # The savepoint is opened when the session hands out its connection.
+                        p.rows.insert(session.connection())
+                except Exception as exc:  # noqa: BLE001 - rolled back to the savepoint; report and go on
+                    if is_busy(exc):
+                        raise
+                    p.result.fail(f"{p.result.path}: not stored ({_one_line(exc)})")
+                    failed = True
+        return failed
+
+    def _write_known(self, result: IngestResult, doc: Document, meta: dict[str, Any]) -> None:
+        """A document whose source is already stored, in its own transaction."""
+        label = result.path
         learned: list[EntityInfo] = []
         try:
-            with session.begin_nested():
-                self._store(session, doc, meta, result, learned)
-        except UnknownSourceError as exc:
-            index.rollback(mark)
-            result.fail(f"{label}: {exc}")
+            with self.store.session() as session:
+                _begin(session)
+                gazetteer, index = self._context(session)
+                mark = index.mark()
+                try:
+                    with session.begin_nested():
+                        self._store(session, doc, meta, result, learned)
+                except UnknownSourceError as exc:
+                    index.rollback(mark)
+                    result.fail(f"{label}: {exc}")
+                    return
+                except Exception as exc:  # noqa: BLE001 - rolled back to the savepoint; report and go on
+                    index.rollback(mark)
+                    result.fail(f"{label}: not stored ({_one_line(exc)})")
+                    return
+        except Exception as exc:  # noqa: BLE001 - the commit failed
+            self._forget()
+            if result.ok:
+                result.fail(f"{label}: not stored ({busy_message(exc) if is_busy(exc) else _one_line(exc)})")
             return
-        except Exception as exc:  # noqa: BLE001 - rolled back to the savepoint; report and go on
-            index.rollback(mark)
-            result.fail(f"{label}: not stored ({_one_line(exc)})")
-            return
-        # The document is in (pending the batch's commit): the next document knows its names.
+        except BaseException:
+            self._forget()
+            raise
         for info in learned:
             gazetteer.add_entity(info)
 
@@ -200,7 +293,7 @@ class Ingestor:
         if marker.get("content_hash") == doc.content_hash and marker.get("method") == METHOD:
             return
         found = self._extract(session, doc, src.id, src.published, src.language,
-                              _case_country(session, src), src.case_id)
+                              _case_country(session, src), src.case_id, result)
         rows = _Rows(self.actor)
         new_ids = []
         for rec in found.new_entities:
@@ -218,8 +311,8 @@ class Ingestor:
         result.entities = len(new_ids)
 
     def _store_new(self, session: Session, doc: Document, result: IngestResult,
-                   learned: list[EntityInfo], want_extract: bool) -> None:
-        """A document not in the store: every row is built here and inserted with one
+                   learned: list[EntityInfo], want_extract: bool, batch_entities: set[str]) -> _Rows:
+        """A document not in the store: every row is built here, to be inserted with one
         executemany per table (no ORM objects, no look-ups but the existing ids)."""
         source = source_row(doc)
         rows = _Rows(self.actor)
@@ -228,8 +321,8 @@ class Ingestor:
         written = None
         mentions: list[list[Any]] | None = None
         if want_extract:
-            found = self._extract(session, doc, source["id"], doc.published, doc.language, None, None)
-            stored = _existing(session, Entity.id, [rec.id for rec in found.new_entities])
+            found = self._extract(session, doc, source["id"], doc.published, doc.language, None, None, result)
+            stored = _existing(session, Entity.id, [rec.id for rec in found.new_entities]) | batch_entities
             for rec in found.new_entities:
                 if rec.id in stored:
                     continue
@@ -246,15 +339,21 @@ class Ingestor:
         if written is not None:
             meta = {**(meta or {}), "extraction": _marker(doc.content_hash, written), "mentions": mentions}
         rows.sources.append({**source, "meta": meta, "case_id": None, "created_at": now, "updated_at": now})
-        rows.insert(session.connection())
         result.source_id, result.outcome, result.language = source["id"], "created", doc.language
+        return rows
 
     def _extract(self, session: Session, doc: Document, source_id: str, published: str | None,
-                 language: str | None, country: str | None, case_id: str | None):  # noqa: ANN202
+                 language: str | None, country: str | None, case_id: str | None,
+                 result: IngestResult):  # noqa: ANN202
         gazetteer, _ = self._context(session)
         meta = DocMeta(source_id=source_id, published=published, language=language,
                        country=country, case_id=case_id, pages=doc.pages)
-        return extract(doc.text, meta, gazetteer)
+        # In bounded pieces: memory stays flat however long the text (see sources.chunks).
+        found, capped = extract_chunked(doc.text, meta, gazetteer)
+        if capped:
+            result.warnings.insert(0, f"{result.path}: extraction stopped at {MAX_CANDIDATES} candidate "
+                                      "claims (the limit per document); split the document to get more")
+        return found
 
     def _claims(self, session: Session, claims: list[ClaimRecord], new_entities: list[EntityRecord],
                 rows: _Rows, result: IngestResult, *, new_source: bool = False) -> int:
@@ -288,6 +387,16 @@ class Ingestor:
             written += 1
         result.claims = written
         return written
+
+
+@dataclass
+class _Prepared:
+    """A new document read and extracted, waiting for its batch to be written."""
+
+    result: IngestResult
+    rows: _Rows | None = None
+    learned: list[EntityInfo] = field(default_factory=list)
+    mark: Any = None
 
 
 def _begin(session: Session) -> None:

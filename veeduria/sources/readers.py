@@ -11,14 +11,15 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
+from veeduria.safezip import ZipBombError, check_zip
 from veeduria.sources.document import (
     DEFAULT_MAX_BYTES,
     Document,
     DocumentError,
-    decode_text,
+    decode,
     looks_like_markdown,
 )
-from veeduria.text import markdown_to_text, sha256_bytes
+from veeduria.text import link_url, markdown_to_text, sha256_bytes
 
 SUFFIXES = {
     ".pdf": "pdf", ".html": "html", ".htm": "html", ".xhtml": "html", ".docx": "docx",
@@ -84,10 +85,12 @@ def _tidy(text: str) -> str:
 
 
 def _read_text(data: bytes, label: str) -> Document:
-    raw = decode_text(data, label).replace("\r\n", "\n").replace("\r", "\n")
+    raw, encoding = decode(data, label)
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     is_md = looks_like_markdown(raw) or label.lower().endswith((".md", ".markdown"))
     text = markdown_to_text(raw) if is_md else raw
-    return Document(text=text, content_hash="", meta={"format": "markdown" if is_md else "text"})
+    return Document(text=text, content_hash="",
+                    meta={"format": "markdown" if is_md else "text", "encoding": encoding})
 
 
 def _read_pdf(data: bytes, label: str) -> Document:
@@ -99,7 +102,7 @@ def _read_pdf(data: bytes, label: str) -> Document:
         msg = str(exc)
         if "password" in msg.lower():
             raise DocumentError(f"{label}: encrypted PDF (password required)") from None
-        raise DocumentError(f"{label}: corrupt or unreadable PDF ({msg.split(':')[-1].strip() or msg})") from None
+        raise DocumentError(f"{label}: corrupt or unreadable PDF ({_pdfium_reason(msg)})") from None
     try:
         if len(pdf) == 0:
             raise DocumentError(f"{label}: PDF has no pages")
@@ -127,6 +130,13 @@ def _read_pdf(data: bytes, label: str) -> Document:
     doc.author = meta.get("author") or None
     doc.published = _pdf_date(meta.get("creationdate"))
     return doc
+
+
+def _pdfium_reason(message: str) -> str:
+    """'Failed to load document (PDFium: Data format error).' -> 'Data format error'."""
+    m = re.search(r"\(PDFium:\s*([^()]*)\)", message)
+    reason = m.group(1) if m else message
+    return reason.strip().rstrip(".").strip() or "unknown error"
 
 
 def _pdf_date(value: str | None) -> str | None:
@@ -182,7 +192,7 @@ class _HTMLText(HTMLParser):
 def _read_html(data: bytes, label: str) -> Document:
     import trafilatura
 
-    html = decode_text(data, label)
+    html, encoding = decode(data, label)
     fallback = _HTMLText()
     try:
         fallback.feed(html)
@@ -200,11 +210,11 @@ def _read_html(data: bytes, label: str) -> Document:
     # Trafilatura drops pages it considers too short; keep the plain text then.
     text = main if len(main) >= 0.3 * len(simple) and main.strip() else simple
     text = "\n\n".join(p.strip() for p in text.split("\n") if p.strip())
-    doc = Document(text=text, content_hash="", meta={"format": "html"})
+    doc = Document(text=text, content_hash="", meta={"format": "html", "encoding": encoding})
     if extracted is not None:
         doc.title = extracted.title or fallback.title
         doc.author = extracted.author or None
-        doc.url = extracted.url or None
+        doc.url = link_url(extracted.url)  # a page may claim any URL
         doc.published = extracted.date if extracted.date and re.match(r"\d{4}(-\d\d){0,2}$", extracted.date) else None
         doc.publisher = extracted.sitename or None
     else:
@@ -216,6 +226,12 @@ def _read_docx(data: bytes, label: str) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    try:
+        check_zip(data)
+    except ZipBombError as exc:
+        raise DocumentError(f"{label}: refused: {exc}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise DocumentError(f"{label}: corrupt or unreadable DOCX ({exc.__class__.__name__})") from None
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_TIMEOUT = 5.0
 
 
 def default_db_path() -> Path:
@@ -49,7 +50,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Each statement waits this long for another writer's lock; callers that must not fail
+        # (ingest batches, reviews, editor writes) retry with backoff (veeduria.store.busy).
+        timeout = float(os.environ.get("VEEDURIA_SQLITE_TIMEOUT", SQLITE_TIMEOUT))
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from veeduria.model import ClaimRecord, EntityRecord
 from veeduria.store.audit import record as audit
 from veeduria.store.models import Claim, ClaimEntity, Entity, EntityIdentifier, EntityName, Source
-from veeduria.text import fold, parse_partial_date
+from veeduria.text import fold, http_url, parse_partial_date
 
 
 def _apply(obj: Any, values: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +25,10 @@ def _apply(obj: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def upsert_source(session: Session, values: dict[str, Any], actor: str) -> tuple[Source, str]:
-    """Create or update a source by id. Returns (source, 'created'|'updated'|'unchanged')."""
+    """Create or update a source by id. Returns (source, 'created'|'updated'|'unchanged').
+    A URL that is not http(s) raises ValueError (the last guard: callers check it first)."""
+    if "url" in values:
+        values = {**values, "url": http_url(values["url"])}
     src = session.get(Source, values["id"])
     if src is None:
         src = Source(**values)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from veeduria.present.report.build import Cites, Fact, Report, Table
+from veeduria.text import link_url
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
@@ -15,6 +17,21 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 def esc(text: str) -> str:
     """Escape Markdown markup in generated or quoted text."""
     return _SPECIAL.sub(r"\\\1", text)
+
+
+def md_url(url: str | None) -> str | None:
+    """A source URL as a Markdown autolink `<...>`; anything that is not an http(s) URL is
+    shown as escaped text. Characters that could end the autolink or start markup are
+    percent-encoded, so a hostile URL cannot break out of it."""
+    if not url:
+        return None
+    good = link_url(url)
+    if good is None:
+        return esc(url)
+    return "<" + quote(good, safe=_URL_SAFE) + ">"
+
+
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
 
 
 def _fact(f: Fact) -> str:

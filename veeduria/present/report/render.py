@@ -10,18 +10,27 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from veeduria.present.report.build import Report
+from veeduria.text import link_url
 
 HERE = Path(__file__).parent
 
 
+# A report is a file opened from disk or mailed around: no script may ever run in it, and
+# it loads nothing (styles are inline, charts are inline SVG).
+REPORT_CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+              "font-src data:; object-src 'none'; base-uri 'none'; form-action 'none'")
+
+
 def _env() -> Environment:
-    return Environment(loader=FileSystemLoader(HERE), autoescape=select_autoescape(["html"]),
-                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(loader=FileSystemLoader(HERE), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["link_url"] = link_url  # only http(s) URLs become links
+    return env
 
 
 def render_html(report: Report) -> str:
     css = (HERE / "report.css").read_text(encoding="utf-8")
-    return _env().get_template("report.html").render(r=report, css=css)
+    return _env().get_template("report.html").render(r=report, css=css, csp=REPORT_CSP)
 
 
 def _offline_fetcher(url: str, *args, **kwargs):  # noqa: ANN002, ANN003

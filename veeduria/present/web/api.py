@@ -19,6 +19,7 @@ from veeduria.present.web import geo, integrations
 from veeduria.present.web.app import (
     WebError,
     check_csrf,
+    client_address,
     current_user,
     db,
     editor,
@@ -26,11 +27,13 @@ from veeduria.present.web.app import (
     session_data,
     start_session,
     state_of,
+    upload_guard,
     visible_statuses,
 )
 from veeduria.present.web.auth import authenticate
 from veeduria.present.web.data import (
     MAX_LIMIT,
+    MAX_OFFSET,
     ClaimFilter,
     build_network,
     claim_counts_by_domain,
@@ -52,16 +55,22 @@ from veeduria.present.web.searching import (
     wants_unreviewed,
 )
 from veeduria.query import owners_of, ownership_chain, stats, subsidiaries_of
+from veeduria.store.busy import wait_budget, with_retry
 from veeduria.store.models import Claim, ClaimEntity, Entity, Source
 from veeduria.store.search import RANK_WINDOW
 from veeduria.store.search import search as text_search
+from veeduria.text import http_url, visible_name
 from veeduria.vocab import domains, label, predicates, sectors
 
 router = APIRouter(prefix="/api")
 DB = Annotated[Session, Depends(db)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 Status = Literal["candidate", "accepted", "rejected", "any"]
+
+
+# Seconds an editor's write waits for a busy store (an ingest writing) before a 503.
+WRITE_WAIT = 10.0
 
 
 def lang_of(request: Request, lang: str | None = None) -> str:
@@ -372,9 +381,15 @@ class ClaimEdit(BaseModel):
 
 
 def _write(request: Request, fn: Callable[[Session], None]) -> None:
-    try:
-        with state_of(request).store.session() as session:
+    """One write transaction, retried for a while when the store is busy (then a 503)."""
+    store = state_of(request).store
+
+    def run() -> None:
+        with store.session() as session:
             fn(session)
+
+    try:
+        with_retry(run, wait_budget(WRITE_WAIT))
     except LookupError as exc:
         raise WebError(404, str(exc).strip("'\"")) from None
     except ValueError as exc:
@@ -685,8 +700,8 @@ def login_user(request: Request, username: str, password: str) -> Any:
     from veeduria.present.web import i18n
 
     throttle = state_of(request).throttle
-    keys = [f"u:{username.strip().lower()}", f"ip:{request.client.host if request.client else '-'}"]
-    if any(throttle.blocked(k) for k in keys):
+    address = client_address(request)
+    if throttle.blocked(username, address):
         raise WebError(429, i18n.translate(request.state.lang, "login_blocked"))
     with state_of(request).store.session() as session:
         user = authenticate(session, username, password)
@@ -694,10 +709,9 @@ def login_user(request: Request, username: str, password: str) -> Any:
             session.flush()
             session.expunge(user)
     if user is None:
-        for k in keys:
-            throttle.failed(k)
+        throttle.failed(username, address)
         raise WebError(401, i18n.translate(request.state.lang, "login_failed"))
-    throttle.reset(keys[0])
+    throttle.succeeded(username, address)
     start_session(request, user.id)
     return user
 
@@ -708,10 +722,9 @@ def api_logout(request: Request) -> dict[str, Any]:
     return {"user": None, "csrf_token": session_data(request).csrf}
 
 
-@router.post("/upload", summary="Upload a document to ingest in the background (editor)",
-             dependencies=[Depends(check_csrf)], status_code=202)
-async def api_upload(request: Request) -> dict[str, Any]:
-    user = editor(request)
+@router.post("/upload", summary="Upload a document to ingest in the background (editor; "
+                               "CSRF token in X-CSRF-Token)", status_code=202)
+async def api_upload(request: Request, user: Annotated[Any, Depends(upload_guard)]) -> dict[str, Any]:
     job = await receive_upload(request, user.username)
     return job.to_dict()
 
@@ -720,14 +733,14 @@ async def receive_upload(request: Request, actor: str) -> Any:
     """Check type and size, save the file, queue the ingest job."""
     settings = state_of(request).settings
     limit = settings.max_upload_bytes
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit + 64 * 1024:
-        raise WebError(413, f"upload is over the {limit // (1024 * 1024)} MB limit")
+    # The body limit (limits.BodyLimit) has refused a declared or streamed size over the
+    # limit by now; the form parser never spools more than that.
     form = await request.form(max_files=1, max_fields=20)
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise WebError(422, "no file in the 'file' field")
-    name = Path(upload.filename).name
+    # Bidirectional controls could make "invoice\u202etxt.exe" show as "invoiceexe.txt".
+    name = visible_name(Path(upload.filename.replace("\\", "/")).name)[:200]
     suffix = Path(name).suffix.lower()
     if suffix not in settings.upload_types:
         raise WebError(415, f"{name}: type {suffix or '(none)'} not accepted; "
@@ -749,6 +762,12 @@ async def receive_upload(request: Request, actor: str) -> Any:
         raise WebError(422, f"{name}: empty file")
     meta = {k: str(form.get(k)).strip()[:500] for k in ("title", "published", "url", "language")
             if isinstance(form.get(k), str) and str(form.get(k)).strip()}
+    if meta.get("url"):
+        try:
+            http_url(meta["url"])
+        except ValueError as exc:
+            path.unlink(missing_ok=True)
+            raise WebError(422, str(exc)) from None
     if meta.get("published"):
         from veeduria.text import parse_partial_date
 

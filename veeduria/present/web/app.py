@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,16 +27,21 @@ from veeduria.present.web.auth import (
     LoginThrottle,
     SessionData,
     SessionSigner,
+    close_web_session,
     csrf_ok,
     new_session,
+    open_web_session,
+    web_session_valid,
 )
 from veeduria.present.web.data import TTLCache
 from veeduria.present.web.jobs import JobRunner
 from veeduria.present.web.models import User
 from veeduria.present.web.settings import Settings
+from veeduria.store.busy import StoreBusyError, busy_message, is_busy
 from veeduria.store.db import Store
 
 HERE = Path(__file__).parent
+log = logging.getLogger("veeduria.web")
 STATIC_VERSION = "3"
 
 # Scripts only from our own files: no inline script can run, whatever a document contains.
@@ -81,10 +88,12 @@ def current_user(request: Request) -> User | None:
     if "user" in request.state._state:
         return request.state.user
     user = None
-    uid = session_data(request).user_id
-    if uid is not None:
+    data = session_data(request)
+    if data.user_id is not None:
         with state_of(request).store.reader() as s:
-            user = s.get(User, uid)
+            # The server-side row decides: a cookie kept after logout is no login.
+            if web_session_valid(s, data.token, data.user_id):
+                user = s.get(User, data.user_id)
             if user is not None and not user.active:
                 user = None
     request.state.user = user
@@ -107,6 +116,17 @@ def editor(request: Request) -> User:
 
 def admin(request: Request) -> User:
     return require_role(request, "admin")
+
+
+def upload_guard(request: Request) -> User:
+    """Uploads: the editor's login and the CSRF token (header, or the query string of the
+    plain form's action) are checked before a byte of the body is read, so an anonymous or
+    forged upload is refused without being spooled."""
+    user = editor(request)
+    given = request.headers.get(CSRF_HEADER) or request.query_params.get(CSRF_FIELD)
+    if not csrf_ok(session_data(request).csrf, given):
+        raise WebError(403, i18n.translate(request.state.lang, "csrf_failed"))
+    return user
 
 
 def sees_unreviewed(request: Request) -> bool:
@@ -143,9 +163,42 @@ async def check_csrf(request: Request) -> None:
         raise WebError(403, i18n.translate(request.state.lang, "csrf_failed"))
 
 
+def client_address(request: Request) -> str:
+    """The client's address. X-Forwarded-For is believed only from a proxy named in the
+    settings (`--trusted-proxy`, $VEEDURIA_TRUSTED_PROXIES): the nearest address in it that
+    is not itself a trusted proxy. Anyone else could write any address there."""
+    peer = request.client.host if request.client else "-"
+    trusted = state_of(request).settings.trusted_proxies
+    if not trusted or not _in_networks(peer, trusted):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in_networks(hop, trusted):
+            return hop[:64]
+    return peer
+
+
+def _in_networks(address: str, networks: tuple[str, ...]) -> bool:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
 def start_session(request: Request, user_id: int | None) -> None:
-    """A fresh session (new CSRF token) on login and logout."""
-    request.state.session = new_session(user_id)
+    """A fresh session (new CSRF token) on login and logout. The old server-side session
+    ends; a login opens a new one."""
+    old = session_data(request)
+    token = None
+    with state_of(request).store.session() as s:
+        close_web_session(s, old.token)
+        if user_id is not None:
+            token = open_web_session(s, user_id, state_of(request).settings.session_max_age,
+                                     client_address(request))
+    request.state.session = new_session(user_id, token)
     request.state.session_dirty = True
     request.state._state.pop("user", None)
 
@@ -263,6 +316,25 @@ def create_app(store: Store, *, settings: Settings | None = None) -> FastAPI:
         return render(request, "error.html", {"status": exc.status_code, "message": message},
                       status_code=exc.status_code)
 
+    @app.exception_handler(StoreBusyError)
+    @app.exception_handler(OperationalError)
+    async def store_busy(request: Request, exc: Exception):
+        # Another process holds the store's write lock (SQLite during a big ingest): say so,
+        # with a hint when to retry, instead of a bare 500.
+        if not is_busy(exc):
+            log.error("store error on %s", request.url.path, exc_info=exc)
+            status, message = 500, "internal error"
+        else:
+            status, message = 503, busy_message(exc)
+        headers = {"Retry-After": "5"} if status == 503 else None
+        if is_api(request):
+            return JSONResponse({"error": {"status": status, "message": message}}, status_code=status,
+                                headers=headers)
+        page = render(request, "error.html", {"status": status, "message": message}, status_code=status)
+        if headers:
+            page.headers.update(headers)
+        return page
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         details = [{"where": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
@@ -273,6 +345,10 @@ def create_app(store: Store, *, settings: Settings | None = None) -> FastAPI:
                                 status_code=422)
         return render(request, "error.html", {"status": 422, "message": message}, status_code=422)
 
+    from veeduria.present.web.limits import BodyLimit
+
+    # Outermost: bodies are bounded before any middleware or route reads them.
+    app.add_middleware(BodyLimit, upload_limit=lambda: settings.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     from veeduria.present.web import api, pages, reports, watch
 

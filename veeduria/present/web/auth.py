@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import hmac
 import secrets
 import threading
@@ -12,10 +14,10 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from veeduria.present.web.models import ROLES, User
+from veeduria.present.web.models import ROLES, User, WebSession
 from veeduria.store.audit import record as audit
 from veeduria.store.models import utcnow
 
@@ -72,13 +74,15 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 @dataclass
 class SessionData:
-    """What the signed cookie carries: a CSRF token and, once logged in, the user id."""
+    """What the signed cookie carries: a CSRF token and, once logged in, the user id and the
+    token of the server-side session (see WebSession)."""
 
     csrf: str
     user_id: int | None = None
+    token: str | None = None
 
     def dump(self) -> dict[str, Any]:
-        return {"c": self.csrf, "u": self.user_id}
+        return {"c": self.csrf, "u": self.user_id, "s": self.token}
 
 
 class SessionSigner:
@@ -95,40 +99,109 @@ class SessionSigner:
             return None
         if not isinstance(raw, dict) or not isinstance(raw.get("c"), str):
             return None
-        uid = raw.get("u")
-        return SessionData(raw["c"], uid if isinstance(uid, int) else None)
+        uid, token = raw.get("u"), raw.get("s")
+        if not isinstance(uid, int) or not isinstance(token, str):
+            uid = token = None  # a login without a server-side session is no login
+        return SessionData(raw["c"], uid, token)
 
     def dump(self, data: SessionData) -> str:
         return self._s.dumps(data.dump())
 
 
-def new_session(user_id: int | None = None) -> SessionData:
-    return SessionData(secrets.token_urlsafe(24), user_id)
+def new_session(user_id: int | None = None, token: str | None = None) -> SessionData:
+    return SessionData(secrets.token_urlsafe(24), user_id, token)
 
 
 def csrf_ok(expected: str, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(expected.encode(), given.encode())
 
 
-class LoginThrottle:
-    """At most `limit` failed logins per key (user name or client address) per window."""
+# --- server-side sessions -------------------------------------------------------------------
 
-    def __init__(self, limit: int = 10, window: float = 300.0) -> None:
-        self.limit, self.window = limit, window
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_web_session(session: Session, user_id: int, max_age: int, address: str | None = None) -> str:
+    """Record a new logged-in session; the returned token goes in the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    # Expired rows of this user go when a new one comes (no sweeper needed).
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id, WebSession.expires_at < now))
+    session.add(WebSession(id=_token_id(token), user_id=user_id, created_at=now,
+                           expires_at=now + dt.timedelta(seconds=max_age), address=(address or "")[:64]))
+    return token
+
+
+def web_session_valid(session: Session, token: str | None, user_id: int) -> bool:
+    if not token:
+        return False
+    row = session.get(WebSession, _token_id(token))
+    return row is not None and row.user_id == user_id and row.expires_at > utcnow()
+
+
+def close_web_session(session: Session, token: str | None) -> None:
+    if token:
+        session.execute(delete(WebSession).where(WebSession.id == _token_id(token)))
+
+
+def revoke_user_sessions(session: Session, user_id: int) -> int:
+    """End every session of a user (deactivation, password change)."""
+    return session.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount or 0
+
+
+# --- login throttling -----------------------------------------------------------------------
+
+class LoginThrottle:
+    """Failed logins counted per (user, address), per address and per user, in a sliding
+    window. What each limit blocks:
+
+    - a user name from one address after `pair_limit` failures: guessing from there stops,
+      while the owner still logs in from anywhere else;
+    - an address after `address_limit` failures over any names (many names sprayed from one
+      place), high enough that colleagues behind one office NAT are not locked out by one
+      person's typos;
+    - a user name after `user_limit` failures from many addresses, except from addresses
+      where that user has logged in before (the owner's usual places stay open)."""
+
+    def __init__(self, pair_limit: int = 10, address_limit: int = 100, user_limit: int = 50,
+                 window: float = 300.0) -> None:
+        self.pair_limit, self.address_limit, self.user_limit = pair_limit, address_limit, user_limit
+        self.window = window
         self._fails: dict[str, list[float]] = {}
+        self._known: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
-    def blocked(self, key: str) -> bool:
+    def _count(self, key: str, now: float) -> int:
+        recent = [t for t in self._fails.get(key, []) if now - t < self.window]
+        if recent:
+            self._fails[key] = recent
+        else:
+            self._fails.pop(key, None)
+        return len(recent)
+
+    def blocked(self, user: str, address: str) -> bool:
+        user = user.strip().lower()
         now = time.monotonic()
         with self._lock:
-            recent = [t for t in self._fails.get(key, []) if now - t < self.window]
-            self._fails[key] = recent
-            return len(recent) >= self.limit
+            if self._count(f"p:{user}\x1f{address}", now) >= self.pair_limit:
+                return True
+            if self._count(f"a:{address}", now) >= self.address_limit:
+                return True
+            return (self._count(f"u:{user}", now) >= self.user_limit
+                    and address not in self._known.get(user, ()))
 
-    def failed(self, key: str) -> None:
+    def failed(self, user: str, address: str) -> None:
+        user = user.strip().lower()
+        now = time.monotonic()
         with self._lock:
-            self._fails.setdefault(key, []).append(time.monotonic())
+            for key in (f"p:{user}\x1f{address}", f"a:{address}", f"u:{user}"):
+                self._fails.setdefault(key, []).append(now)
 
-    def reset(self, key: str) -> None:
+    def succeeded(self, user: str, address: str) -> None:
+        user = user.strip().lower()
         with self._lock:
-            self._fails.pop(key, None)
+            self._fails.pop(f"p:{user}\x1f{address}", None)
+            known = self._known.setdefault(user, set())
+            if len(known) < 50:
+                known.add(address)

@@ -20,6 +20,9 @@ from veeduria.text import parse_partial_date
 from veeduria.vocab import NEGATIVE_MODALITIES, label, modality_word
 
 MAX_LIMIT = 500
+# Deeper pages than this are refused (422): the databases take 64-bit offsets at most, and
+# skipping millions of rows is a scan, not a page.
+MAX_OFFSET = 10_000_000
 
 
 @dataclass(frozen=True)

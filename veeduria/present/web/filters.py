@@ -10,6 +10,7 @@ from jinja2 import Environment
 
 from veeduria import lang as fmt
 from veeduria.present.text import claim_figures
+from veeduria.text import link_url, visible_name
 from veeduria.vocab import domains, is_cumulative, is_negative, label
 
 EMPTY = "—"
@@ -106,3 +107,6 @@ def install(env: Environment) -> None:
                        all_domains=domains, count=count, percent=percent, share_of=share_of,
                        claim_text=claim_text, negative=is_negative, cumulative=cumulative)
     env.filters["pct"] = lambda v, lang="en": percent(v, lang)
+    # File names and titles shown as they are: no bidirectional tricks.
+    env.filters["visible"] = lambda v: v if v is None else visible_name(str(v))
+    env.filters["link_url"] = link_url  # only http(s) addresses become links

@@ -72,6 +72,7 @@ class JobRunner:
 
     def _run(self, job: Job, path: Path, meta: dict[str, Any]) -> None:
         job.state, job.progress, job.message = "running", 0.2, "reading"
+        folder = path.parent
         try:
             # Keep the original name visible to the pipeline (its type sniffing, the title).
             named = path.with_name(Path(job.filename).name or path.name)
@@ -79,19 +80,35 @@ class JobRunner:
                 path.rename(named)
                 path = named
             result = integrations.ingest(self.store, path, meta, job.actor, self.max_bytes)
-            job.result = result if isinstance(result, dict) else {"result": result}
+            result = result if isinstance(result, dict) else {"result": result}
+            job.result = self._scrub(result, folder, job.filename)
             errors = job.result.get("errors") or []
+            notes = errors + [w for w in job.result.get("warnings") or [] if "UTF-8" in str(w)]
+            message = "; ".join(map(str, notes))[:500]
             if errors and not job.result.get("source_id"):
-                job.state, job.progress, job.message = "failed", 1.0, "; ".join(map(str, errors))[:500]
+                job.state, job.progress, job.message = "failed", 1.0, message
             else:
-                job.state, job.progress, job.message = "done", 1.0, "; ".join(map(str, errors))[:500]
+                job.state, job.progress, job.message = "done", 1.0, message
         except Exception as exc:  # noqa: BLE001 - any failure is reported on the job page
             job.state, job.progress = "failed", 1.0
-            job.message = f"{exc.__class__.__name__}: {exc}"[:500]
+            job.message = self._scrub(f"{exc.__class__.__name__}: {exc}", folder, job.filename)[:500]
         finally:
-            shutil.rmtree(path.parent, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
             for callback in self.on_change:
                 callback()
+
+    def _scrub(self, value: Any, folder: Path, filename: str) -> Any:
+        """The result with the server's paths replaced by the uploaded file's name: where
+        uploads are kept on the server is nobody's business."""
+        if isinstance(value, str):
+            for prefix in (str(folder / filename), str(folder), str(self.upload_dir)):
+                value = value.replace(prefix + "/", "").replace(prefix, filename)
+            return value
+        if isinstance(value, dict):
+            return {k: self._scrub(v, folder, filename) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._scrub(v, folder, filename) for v in value]
+        return value
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

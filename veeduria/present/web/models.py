@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from veeduria.store.models import Base, utcnow
@@ -27,3 +27,16 @@ class User(Base):
     def can(self, role: str) -> bool:
         """True when this user's role is at least `role`."""
         return self.active and ROLES.index(self.role) >= ROLES.index(role)
+
+
+class WebSession(Base):
+    """A logged-in session: the SHA-256 of the token in the user's cookie. Deleting the row
+    (logout, deactivation) ends the session whatever the cookie says."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    address: Mapped[str | None] = mapped_column(String(64))

@@ -33,9 +33,11 @@ from veeduria.present.web.app import (
     safe_next,
     start_session,
     state_of,
+    upload_guard,
     visible_statuses,
 )
 from veeduria.present.web.data import (
+    MAX_OFFSET,
     ClaimFilter,
     claim_counts_by_domain,
     claim_query,
@@ -167,7 +169,7 @@ def group_by_evidence(findings: list[dict[str, Any]],
 @router.get("/findings", response_class=HTMLResponse)
 def findings_page(request: Request, session: DB, severity: str | None = None,
                   rule: str | None = None, entity: str | None = None, domain: str | None = None,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+                  offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> HTMLResponse:
     lang = request.state.lang
     findings = cached_findings(request, session, lang, None)
     items = by_severity(findings or [])
@@ -501,7 +503,7 @@ def logout(request: Request) -> RedirectResponse:
 
 @router.get("/review", response_class=HTMLResponse)
 def review_page(request: Request, session: DB, source: str | None = None,
-                offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+                offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> HTMLResponse:
     editor(request)
     f = claim_filter(None, None, None, source, "candidate", None, None)
     total, rows = list_claims(session, f, 50, offset, None)
@@ -554,9 +556,8 @@ def upload_page(request: Request) -> HTMLResponse:
         "max_mb": settings.max_upload_bytes // (1024 * 1024)})
 
 
-@router.post("/upload", dependencies=[Depends(check_csrf)])
-async def upload_submit(request: Request) -> RedirectResponse:
-    user = editor(request)
+@router.post("/upload")
+async def upload_submit(request: Request, user: Annotated[Any, Depends(upload_guard)]) -> RedirectResponse:
     job = await receive_upload(request, user.username)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 

@@ -23,11 +23,28 @@ class Settings:
     secure_cookies: bool = False
     session_max_age: int = 12 * 3600
     default_lang: str = "en"
+    # Proxies (addresses or networks) whose X-Forwarded-For is believed; none by default.
+    trusted_proxies: tuple[str, ...] = field(default_factory=lambda: trusted_proxies_from_env())
     # Seconds for which a claim-list total may be reused (it is costly on millions of rows).
     count_cache_seconds: float = 10.0
     # Everyone sees candidate and rejected claims, as editors do (a team's private
     # instance). Off: readers without an editor login see accepted claims only.
     open_access: bool = False
+
+
+def trusted_proxies_from_env() -> tuple[str, ...]:
+    """$VEEDURIA_TRUSTED_PROXIES: addresses or networks, separated by commas or spaces."""
+    raw = os.environ.get("VEEDURIA_TRUSTED_PROXIES", "")
+    return check_networks(tuple(p for p in raw.replace(",", " ").split() if p))
+
+
+def check_networks(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Each value an IP address or network (ValueError otherwise)."""
+    import ipaddress
+
+    for value in values:
+        ipaddress.ip_network(value, strict=False)
+    return values
 
 
 def load_secret(path: Path) -> str:

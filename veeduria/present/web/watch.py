@@ -23,6 +23,7 @@ from veeduria.monitor.poll import (
 )
 from veeduria.monitor.watch import WatchError, add_target, describe, ensure_watchlist, remove_target
 from veeduria.present.web.app import WebError, admin, check_csrf, db, render, require_role, state_of
+from veeduria.present.web.data import MAX_OFFSET
 from veeduria.present.web.models import User
 
 router = APIRouter()
@@ -52,7 +53,7 @@ def _base(request: Request) -> str:
 
 @router.get("/inbox", response_class=HTMLResponse, include_in_schema=False)
 def inbox_page(request: Request, session: DB, unread: bool = False, watchlist: int | None = None,
-               offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+               offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> HTMLResponse:
     user = require_role(request, "viewer")
     lists = _visible(session, user)
     ids = [w.id for w in lists if watchlist is None or w.id == watchlist]
@@ -73,7 +74,7 @@ def inbox_read(request: Request, alert: Annotated[int | None, Form()] = None) ->
 @router.get("/api/alerts", summary="Alerts of the logged-in user's watchlists (newest first)")
 def api_alerts(request: Request, session: DB, unread: bool = False,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+               offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> dict[str, Any]:
     user = require_role(request, "viewer")
     lists = _visible(session, user)
     names = {w.id: w.name for w in lists}
