@@ -59,11 +59,11 @@ def _source_line(n, key: str, h) -> str:  # noqa: ANN001 - Note, heading functio
     if n.retrieved:
         parts.append(esc(h("retrieved", date=n.retrieved)))
     if n.url:
-        where = f"<{n.url}>"
+        where = md_url(n.url) or ""
     else:
         where = esc(h("no_url") + (f": {n.no_url_reason}" if n.no_url_reason else ""))
         if n.publisher_url:
-            where += f" ({esc(h('publisher_site'))}: <{n.publisher_url}>)"
+            where += f" ({esc(h('publisher_site'))}: {md_url(n.publisher_url)})"
     return f"- **[{key}]** {', '.join(parts)}. {where}"
 
 
