@@ -76,7 +76,6 @@ CURRENCIES = frozenset({"rmb", "usd", "eur", "cny", "pen", "gbp", "jpy", "brl", 
                         "etb", "xaf", "krw", "rub", "try", "thb", "vnd", "chf", "sek", "nok", "dkk",
                         "peso", "pesos", "bolivianos", "soles", "reais", "yuan", "renminbi", "dollars",
                         "euros"})
-_CURRENCIES = CURRENCIES
 # Capitalised terms of economics that are not actors.
 _NOT_NAME_PHRASES = frozenset({"producto interno bruto", "producto bruto interno", "gross domestic product",
                                "inversión extranjera directa", "foreign direct investment"})
@@ -168,7 +167,7 @@ def _name_shaped(words: list[str], lists: dict[str, frozenset[str]]) -> bool:
     word ("Defense", "Staff"); several common words need an organisation, public-body or
     infrastructure word among them ("Continental Gold", "High Court", not "Spare Parts")."""
     bare = [_bare(w) for w in words]
-    if any(ch.isdigit() for w in words for ch in w) or any(b in _CURRENCIES for b in bare):
+    if any(ch.isdigit() for w in words for ch in w) or any(b in CURRENCIES for b in bare):
         return False
     common = _common()
     content = [b for b in bare if b not in _JOINERS]
